@@ -1,0 +1,47 @@
+"""The one way to write the audit trail. Called explicitly by services, never from signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from collab.core.models import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a user in one role at one organisation (or an anonymous member of the public)."""
+
+    user_id: int | None
+    username: str
+    role: str
+    organisation_id: int | None
+    organisation_ods: str
+    channel: str = "web"
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    allowed: bool,
+    patient_id: int | None = None,
+    reason: str = "",
+    object_type: str = "",
+    object_id: str | int = "",
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        occurred_at=timezone.now(),
+        user_id=actor.user_id,
+        username=actor.username,
+        role=actor.role,
+        organisation_ods=actor.organisation_ods,
+        patient_id=patient_id,
+        action=action,
+        outcome=AuditEvent.Outcome.ALLOWED if allowed else AuditEvent.Outcome.REFUSED,
+        reason=reason[:255],
+        object_type=object_type,
+        object_id=str(object_id),
+        channel=actor.channel,
+    )
