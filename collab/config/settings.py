@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "collab.patients",
     "collab.booking",
     "collab.api",
+    "collab.analytics",
 ]
 if not PRODUCTION:
     INSTALLED_APPS.append("collab.nonprod")
