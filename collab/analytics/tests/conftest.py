@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -32,3 +34,43 @@ def rewrite_cell(src: Path, dst: Path, line: int, column: str, value: str) -> No
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "analytics.duckdb"
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@pytest.fixture(scope="session")
+def pg_analytics():
+    """(psycopg connection, Ibis PostgreSQL backend) on a database of our own.
+
+    Skips only when DATABASE_URL does not point at PostgreSQL: that is the SQLite pass of CI.
+    """
+    url = postgres_url()
+    if url is None:
+        pytest.skip("DATABASE_URL is not PostgreSQL: this runs in the PostgreSQL pass")
+    import ibis
+    import psycopg
+
+    parts = urlsplit(url)
+    name = "collab_analytics_test"
+    admin_url = urlunsplit(
+        parts._replace(path="/postgres")
+    )  # the URL's own database may not exist yet
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+    conn = psycopg.connect(urlunsplit(parts._replace(path="/" + name)))
+    backend = ibis.postgres.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password) if parts.password else None,
+        database=name,
+    )
+    yield conn, backend
+    backend.disconnect()
+    conn.close()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
