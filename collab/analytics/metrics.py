@@ -1,6 +1,6 @@
 """The metric layer: each metric and each source defined once, as data.
 
-Two engines interpret these definitions: :func:`compute` builds an Ibis expression (DuckDB by
+Two engines interpret these definitions: :func:`expression` builds an Ibis expression (DuckDB by
 default, any Ibis backend such as PostgreSQL, Trino or Spark for a national deployment) and
 :mod:`collab.analytics.reference` runs them in plain Python. Generated tests prove the engines
 agree (tests/test_metrics.py).
@@ -13,12 +13,14 @@ published COUNT_OF_APPOINTMENTS for AGP rows, 1 for collab's own appointments.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 __all__ = [
     "DIMENSIONS",
@@ -28,9 +30,10 @@ __all__ = [
     "Metric",
     "MetricError",
     "Source",
-    "compute",
     "connect_duckdb",
+    "expression",
     "metric_rows",
+    "sql",
 ]
 
 
@@ -308,12 +311,30 @@ def _all(t: ir.Table, conds: Sequence[Cond]) -> ir.BooleanValue | None:
     return expr
 
 
-def source_table(backend: ibis.BaseBackend, s: Source, needed: set[str]) -> ir.Table:
+_IBIS_TYPES = {
+    "DATE": "date",
+    "VARCHAR": "string",
+    "BIGINT": "int64",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP": "timestamp",
+}
+
+
+@functools.cache
+def _table(name: str) -> ir.Table:
+    """An unbound Ibis table with the store's schema: expressions are built without a
+    connection (no schema round trip), then compiled for, or run on, any backend."""
+    from .store import SCHEMA
+
+    return ibis.table({c: _IBIS_TYPES[t] for c, t in SCHEMA[name]}, name=name)
+
+
+def source_table(s: Source, needed: set[str]) -> ir.Table:
     """The source's rows under the shared dimension names, with ``date`` and ``weight``."""
-    t = backend.table(s.table)
+    t = _table(s.table)
     joined = [d for d in s.joined if d in needed]
     if joined:
-        org = backend.table("org_practice")
+        org = _table("org_practice")
         org = org.select(**{f"org_{c}": org[c] for c in org.columns})
         t = t.left_join(org, t[s.columns["practice"]] == org.org_practice_ods)
     for c in s.exclude:
@@ -330,8 +351,7 @@ def source_table(backend: ibis.BaseBackend, s: Source, needed: set[str]) -> ir.T
     return t.select(**cols)
 
 
-def compute(
-    backend: ibis.BaseBackend,
+def expression(
     metric: str,
     by: Sequence[str] = (),
     *,
@@ -344,12 +364,13 @@ def compute(
     ``numerator`` (the count), ``denominator`` and ``value`` (ratio metrics; NULL where the
     denominator is 0) or ``value`` alone (counts). Sorted by the dimensions.
 
-    Dates are inclusive; a monthly row is dated to its month's first day.
+    Dates are inclusive; a monthly row is dated to its month's first day. The expression is
+    unbound: compile it with :func:`sql` or run it on any backend holding the store's tables.
     """
     filters = filters or {}
     m, s = check_request(metric, by, source, filters)
     needed = set(by) | set(filters) | m.columns
-    t = source_table(backend, s, needed)
+    t = source_table(s, needed)
     if date_from is not None:
         t = t.filter(t.date >= date_from)
     if date_to is not None:
@@ -371,6 +392,31 @@ def compute(
     return expr.order_by(list(by)) if by else expr
 
 
+def _key(kwargs: Mapping[str, Any]) -> tuple:
+    filters = kwargs.get("filters") or {}
+    return (
+        kwargs.get("source", "collab"),
+        kwargs.get("date_from"),
+        kwargs.get("date_to"),
+        tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+    )
+
+
+@functools.lru_cache(maxsize=2048)
+def _compiled(dialect: str, metric: str, by: tuple[str, ...], key: tuple) -> tuple[str, pa.Schema]:
+    source, date_from, date_to, filters = key
+    expr = expression(
+        metric, by, source=source, date_from=date_from, date_to=date_to, filters=dict(filters)
+    )
+    return ibis.to_sql(expr, dialect=dialect), expr.schema().to_pyarrow()
+
+
+def sql(metric: str, by: Sequence[str] = (), *, dialect: str = "duckdb", **kwargs: Any) -> str:
+    """The metric's SQL for ``dialect``; compiled once per distinct request, then cached
+    (Ibis's compiler costs tens of milliseconds, more than most dashboard queries)."""
+    return _compiled(dialect, metric, tuple(by), _key(kwargs))[0]
+
+
 def _dimension(t: ir.Table, dim: str, s: Source) -> ir.Value:
     if dim == "day":
         return t.date
@@ -386,8 +432,18 @@ def _dimension(t: ir.Table, dim: str, s: Source) -> ir.Value:
 def metric_rows(
     backend: ibis.BaseBackend, metric: str, by: Sequence[str] = (), **kwargs: Any
 ) -> list[dict[str, Any]]:
-    """:func:`compute`, run, as a list of dicts."""
-    rows = compute(backend, metric, by, **kwargs).to_pyarrow().to_pylist()
+    """Run a metric on ``backend``; a list of dicts, one per group.
+
+    On DuckDB the cached SQL runs on the backend's own connection; on any other backend Ibis
+    runs the expression itself."""
+    if backend.name == "duckdb":
+        # Raw SQL results keep DuckDB's own types (HUGEINT sums, TIMESTAMP truncations): cast
+        # them to the expression's schema, as Ibis itself would.
+        text, schema = _compiled("duckdb", metric, tuple(by), _key(kwargs))
+        table = backend.con.sql(text).to_arrow_table().cast(schema)
+    else:
+        table = backend.to_pyarrow(expression(metric, by, **kwargs))
+    rows = table.to_pylist()
     if not by and not rows:
         rows = [
             {"numerator": 0, "denominator": 0, "value": None}
