@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 __all__ = [
@@ -212,6 +212,10 @@ class FileKind:
     count_column: str = "COUNT_OF_APPOINTMENTS"
     # columns that must not be blank (codes the rows join on)
     required: tuple[str, ...] = ()
+    # store columns kept once per code in a directory table, not on every row (names repeat
+    # on each of a practice's ~200 rows a month; keeping them out halves the national write)
+    directory: tuple[str, ...] = ()
+    directory_table: str | None = None
 
     @property
     def published_columns(self) -> frozenset[str]:
@@ -252,6 +256,8 @@ FILE_KINDS: dict[str, FileKind] = {
                 "APPT_STATUS": ("status", "status"),
             },
             required=("GP_CODE", "SUB_ICB_LOCATION_CODE"),
+            directory=("practice_name", "supplier", "pcn_name", "sub_icb_name"),
+            directory_table="agp_practice",
         ),
         FileKind(
             name="subicb_month",
@@ -300,7 +306,15 @@ FILE_KINDS: dict[str, FileKind] = {
 def store_columns(kind: FileKind) -> list[str]:
     """The store table's columns for a file kind, in order."""
     date_col = "month" if kind.monthly else "date"
-    return [date_col, *(col for col, _ in kind.columns.values()), "appointments"]
+    kept = [col for col, _ in kind.columns.values() if col not in kind.directory]
+    return [date_col, *kept, "appointments"]
+
+
+def directory_columns(kind: FileKind) -> list[str]:
+    """The directory table's columns: the code, its names, and the codes it sits under."""
+    if not kind.directory:
+        return []
+    return ["practice_ods", "pcn_ods", "sub_icb_code", *kind.directory, "month"]
 
 
 @dataclass
@@ -310,6 +324,7 @@ class AgpFile:
     path: Path
     kind: FileKind
     table: pa.Table
+    directory: pa.Table | None
     total_appointments: int
     periods: list[dt.date]  # the months the file covers (first days)
     sub_icb_codes: list[str]
@@ -391,7 +406,14 @@ def parse_agp_file(path: str | Path) -> AgpFile:
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in header},
+                # Dictionary-encode while parsing: labels and codes repeat, so every later
+                # check and mapping touches each distinct value once.
+                column_types={
+                    c: pa.string()
+                    if c == kind.count_column
+                    else pa.dictionary(pa.int32(), pa.string())
+                    for c in header
+                },
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -402,29 +424,24 @@ def parse_agp_file(path: str | Path) -> AgpFile:
     if raw.num_rows == 0:
         raise AgpImportError(path, 2, None, "the file has a header but no rows")
     # Line numbers: the header is line 1 and, since values may not span lines, row i is line i+2.
-    raw = raw.append_column("__line", pa.array(range(2, raw.num_rows + 2), type=pa.int64()))
     col_no = {c: f"{i + 1} ({c})" for i, c in enumerate(header)}
-
-    con = duckdb.connect()
-    try:
-        con.register("raw", raw)
-        table = _normalise(con, path, kind, col_no)
-        total = con.execute("SELECT sum(appointments)::BIGINT FROM norm").fetchone()[0]
-        period_col = "month" if kind.monthly else "date_trunc('month', date)::DATE"
-        periods = [
-            r[0]
-            for r in con.execute(f"SELECT DISTINCT {period_col} FROM norm ORDER BY 1").fetchall()  # noqa: S608 - fixed text
-        ]
-        codes = [
-            r[0]
-            for r in con.execute("SELECT DISTINCT sub_icb_code FROM norm ORDER BY 1").fetchall()
-        ]
-    finally:
-        con.close()
+    full = _normalise(raw.unify_dictionaries(), path, kind, col_no)
+    table = full.select(store_columns(kind))
+    directory = None
+    if kind.directory:
+        names = directory_columns(kind)
+        directory = full.select(names).group_by(names).aggregate([])
+    total = pc.sum(table.column("appointments")).as_py() or 0
+    dates = table.column(0)
+    if not kind.monthly:
+        dates = pc.floor_temporal(dates, unit="month")
+    periods = sorted(pc.unique(dates).to_pylist())
+    codes = sorted(pc.unique(table.column("sub_icb_code")).to_pylist())
     return AgpFile(
         path=path,
         kind=kind,
         table=table,
+        directory=directory,
         total_appointments=int(total),
         periods=periods,
         sub_icb_codes=codes,
@@ -432,93 +449,82 @@ def parse_agp_file(path: str | Path) -> AgpFile:
     )
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _first_index(mask: pa.ChunkedArray | pa.Array) -> int:
+    """Index of the first true value of a boolean mask (there must be one)."""
+    return pc.index(mask, True).as_py()
 
 
-def _first_line(con: duckdb.DuckDBPyConnection, where: str, params: list | None = None) -> tuple:
-    return con.execute(
-        f"SELECT __line, * EXCLUDE (__line) FROM raw WHERE {where} ORDER BY __line LIMIT 1",  # noqa: S608 - built from fixed column names
-        params or [],
-    ).fetchone()
-
-
-def _normalise(
-    con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, col_no: dict[str, str]
-) -> pa.Table:
-    # Counts: whole, non-negative numbers only.
-    cc = _q(kind.count_column)
-    bad = con.execute(
-        f"SELECT __line, {cc} FROM raw WHERE NOT regexp_full_match(trim({cc}), '[0-9]{{1,18}}') "  # noqa: S608
-        "ORDER BY __line LIMIT 1"
-    ).fetchone()
-    if bad:
+def _normalise(raw: pa.Table, path: Path, kind: FileKind, col_no: dict[str, str]) -> pa.Table:
+    # Every check and mapping is a vectorised Arrow kernel. Labels and dates are dictionary
+    # encoded, so each distinct value is parsed once in Python and the codes are reused.
+    cc = kind.count_column
+    counts = pc.utf8_trim_whitespace(raw.column(cc))  # the one column read as plain text
+    good = pc.match_substring_regex(counts, r"^[0-9]{1,18}$")
+    if not pc.all(good).as_py():
+        i = _first_index(pc.invert(good))
         raise AgpImportError(
             path,
-            bad[0],
-            col_no[kind.count_column],
-            f"bad count {bad[1]!r}: expected a whole number",
+            i + 2,
+            col_no[cc],
+            f"bad count {raw.column(cc)[i].as_py()!r}: expected a whole number",
         )
-    for required in kind.required:
-        bad = con.execute(
-            f"SELECT min(__line) FROM raw WHERE trim({_q(required)}) = ''"  # noqa: S608
-        ).fetchone()
-        if bad[0] is not None:
-            raise AgpImportError(path, bad[0], col_no[required], "blank code")
-
-    # Dates: parse each distinct value once.
-    dc = _q(kind.date_column)
-    date_map: list[tuple[str, dt.date]] = []
-    for (value,) in con.execute(f"SELECT DISTINCT {dc} FROM raw").fetchall():  # noqa: S608
-        try:
-            date_map.append((value, parse_agp_date(value, monthly=kind.monthly)))
-        except ValueError as exc:
-            line = con.execute(
-                f"SELECT min(__line) FROM raw WHERE {dc} = ?",  # noqa: S608
-                [value],
-            ).fetchone()[0]
-            raise AgpImportError(path, line, col_no[kind.date_column], str(exc)) from None
-    con.register(
-        "date_map", pa.table({"raw": [d[0] for d in date_map], "d": [d[1] for d in date_map]})
+    out: dict[str, pa.ChunkedArray] = {}
+    out["month" if kind.monthly else "date"] = _map_dictionary(
+        raw.column(kind.date_column),
+        lambda v: parse_agp_date(v, monthly=kind.monthly),
+        pa.date32(),
+        path,
+        col_no[kind.date_column],
     )
-
-    # Labels: canonical spelling for each distinct value, or the first line that has a stranger.
-    selects = []
-    joins = []
-    for i, (published, (store_col, vocab)) in enumerate(kind.columns.items()):
-        pc = _q(published)
+    for published, (store_col, vocab) in kind.columns.items():
+        column = raw.column(published)
         if vocab is None:
-            selects.append(f"trim(raw.{pc}) AS {_q(store_col)}")
+            out[store_col] = _map_dictionary(
+                column,
+                _required_text if published in kind.required else str.strip,
+                pa.string(),
+                path,
+                col_no[published],
+            )
             continue
-        pairs: list[tuple[str, str]] = []
-        for (value,) in con.execute(f"SELECT DISTINCT {pc} FROM raw").fetchall():  # noqa: S608
-            canonical = normalise_label(vocab, value)
-            if canonical is None:
-                line = con.execute(
-                    f"SELECT min(__line) FROM raw WHERE {pc} = ?",  # noqa: S608
-                    [value],
-                ).fetchone()[0]
-                allowed = ", ".join(LABELS[vocab])
-                raise AgpImportError(
-                    path,
-                    line,
-                    col_no[published],
-                    f"unknown label {value!r}; expected one of: {allowed}",
-                )
-            pairs.append((value, canonical))
-        alias = f"m{i}"
-        con.register(
-            f"map_{i}", pa.table({"raw": [p[0] for p in pairs], "canon": [p[1] for p in pairs]})
+        out[store_col] = _map_dictionary(
+            column, lambda v, vocab=vocab: _label(vocab, v), pa.string(), path, col_no[published]
         )
-        joins.append(f"JOIN map_{i} {alias} ON raw.{pc} = {alias}.raw")
-        selects.append(f"{alias}.canon AS {_q(store_col)}")
-
+    out["appointments"] = pc.cast(counts, pa.int64())
     date_col = "month" if kind.monthly else "date"
-    sql = (
-        f"CREATE TEMP TABLE norm AS SELECT dm.d AS {date_col}, {', '.join(selects)}, "  # noqa: S608
-        f"trim(raw.{cc})::BIGINT AS appointments FROM raw "
-        f"JOIN date_map dm ON raw.{dc} = dm.raw {' '.join(joins)}"
-    )
-    con.execute(sql)
-    columns = ", ".join(_q(c) for c in store_columns(kind))
-    return con.sql(f"SELECT {columns} FROM norm").to_arrow_table()  # noqa: S608 - fixed names
+    names = [date_col, *(c for c, _ in kind.columns.values()), "appointments"]
+    return pa.table({c: out[c] for c in names})
+
+
+def _required_text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("blank code")
+    return value
+
+
+def _label(vocab: str, value: str) -> str:
+    canonical = normalise_label(vocab, value)
+    if canonical is None:
+        raise ValueError(f"unknown label {value!r}; expected one of: {', '.join(LABELS[vocab])}")
+    return canonical
+
+
+def _map_dictionary(column, parse, type_, path: Path, column_name: str) -> pa.ChunkedArray:
+    """Apply ``parse`` to each distinct value of a dictionary-encoded column; a ValueError
+    names the first line holding the bad value. Label columns stay dictionary-encoded (DuckDB
+    stores them as such); dates are decoded."""
+    encoded = column.combine_chunks()
+    if not pa.types.is_dictionary(encoded.type):
+        encoded = pc.dictionary_encode(encoded)
+    mapped = []
+    for i, value in enumerate(encoded.dictionary.to_pylist()):
+        try:
+            mapped.append(parse(value))
+        except ValueError as exc:
+            line = _first_index(pc.equal(encoded.indices, i)) + 2
+            raise AgpImportError(path, line, column_name, str(exc)) from None
+    values = pa.array(mapped, type=type_)
+    if pa.types.is_string(type_):
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(encoded.indices, values)])
+    return pa.chunked_array([pc.take(values, encoded.indices)])

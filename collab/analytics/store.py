@@ -21,7 +21,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .agp import FILE_KINDS, LABELS, AgpFile, AgpImportError, parse_agp_file, store_columns
+from .agp import (
+    FILE_KINDS,
+    LABELS,
+    AgpFile,
+    AgpImportError,
+    directory_columns,
+    parse_agp_file,
+    store_columns,
+)
 
 __all__ = [
     "COLLAB_APPOINTMENT_FIELDS",
@@ -69,6 +77,12 @@ def _agp_schema(kind_name: str) -> list[tuple[str, str]]:
 
 SCHEMA: dict[str, list[tuple[str, str]]] = {
     **{kind.table: _agp_schema(name) for name, kind in FILE_KINDS.items()},
+    # Names of the practices in practice-level files, as last published (one row a practice).
+    **{
+        kind.directory_table: [(c, _AGP_TYPES.get(c, "VARCHAR")) for c in directory_columns(kind)]
+        for kind in FILE_KINDS.values()
+        if kind.directory_table
+    },
     "agp_import": [
         ("file_name", "VARCHAR"),
         ("kind", "VARCHAR"),
@@ -181,6 +195,8 @@ def import_agp_files(
             progress(f"reading {Path(p).name}", i, total)
         parsed.append(parse_agp_file(p))
     with open_store(store) as con:
+        # Rows are keyed by their columns, not their order: let DuckDB write in parallel.
+        con.execute("SET preserve_insertion_order = false")
         con.execute("BEGIN TRANSACTION")
         try:
             for i, f in enumerate(parsed):
@@ -221,6 +237,24 @@ def _replace_agp(con: duckdb.DuckDBPyConnection, f: AgpFile, now: dt.datetime) -
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")  # noqa: S608
     finally:
         con.unregister("incoming")
+    if f.directory is not None and f.kind.directory_table:
+        # Keep one row per practice: the latest month's names win.
+        directory = f.kind.directory_table
+        con.register("incoming_names", f.directory)
+        try:
+            cols = ", ".join(directory_columns(f.kind))
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE names AS SELECT {cols} FROM (SELECT {cols} FROM "  # noqa: S608
+                f"{directory} UNION ALL SELECT {cols} FROM incoming_names) "
+                "QUALIFY row_number() OVER (PARTITION BY practice_ods ORDER BY month DESC) = 1"
+            )
+            con.execute(
+                f"DELETE FROM {directory} WHERE practice_ods IN (SELECT practice_ods FROM names)"  # noqa: S608
+            )
+            con.execute(f"INSERT INTO {directory} ({cols}) SELECT {cols} FROM names")  # noqa: S608
+            con.execute("DROP TABLE names")
+        finally:
+            con.unregister("incoming_names")
     con.execute(
         "INSERT INTO agp_import VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -270,3 +270,28 @@ def test_reading_a_store_that_does_not_exist_yet_gives_empty_tables(tmp_path):
     with open_store(tmp_path / "none.duckdb", read_only=True) as con:
         assert con.execute("SELECT count(*) FROM collab_appointment").fetchone()[0] == 0
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_practice_names_are_kept_once_per_practice_latest_month_winning(store_path, tmp_path):
+    import_agp_files([PRACTICE_SAMPLE], store=store_path)
+    with PRACTICE_SAMPLE.open(newline="") as f:
+        names = {r["GP_CODE"]: r["GP_NAME"] for r in csv.DictReader(f)}
+    with open_store(store_path, read_only=True) as con:
+        got = dict(con.execute("SELECT practice_ods, practice_name FROM agp_practice").fetchall())
+    assert got == names and len(got) == 10
+    # November renames one practice; importing October again afterwards does not undo it.
+    renamed = tmp_path / "nov.csv"
+    with PRACTICE_SAMPLE.open(newline="") as src, renamed.open("w", newline="") as dst:
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(dst, reader.fieldnames)
+        writer.writeheader()
+        for r in reader:
+            if r["GP_CODE"] == "L85020":
+                writer.writerow(
+                    {**r, "APPOINTMENT_MONTH_START_DATE": "NOV2025", "GP_NAME": "NEW NAME"}
+                )
+    import_agp_files([renamed], store=store_path)
+    import_agp_files([PRACTICE_SAMPLE], store=store_path)
+    with open_store(store_path, read_only=True) as con:
+        got = dict(con.execute("SELECT practice_ods, practice_name FROM agp_practice").fetchall())
+    assert got == {**names, "L85020": "NEW NAME"}
