@@ -33,6 +33,7 @@ from .agp import (
 
 __all__ = [
     "COLLAB_APPOINTMENT_FIELDS",
+    "SHIPPED_AGP_FILES",
     "CollabExportError",
     "SCHEMA",
     "create_tables_sql",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+# Real AGP files shipped for the demo (sub-ICB 18C history, and samples): see data/agp/README.md.
+SHIPPED_AGP_FILES = sorted((Path(__file__).resolve().parent / "data" / "agp").glob("*.csv"))
 
 
 def default_store_path() -> Path:

@@ -161,3 +161,15 @@ def test_metric_where_filters_rows(store_path):
         store_path, "appointments", by="practice", source="agp", where=["practice=L85020,L85061"]
     )
     assert [r["practice"] for r in rows] == ["L85020", "L85061"]
+
+
+def test_shipped_files_load_the_demo_history(store_path):
+    out = io.StringIO()
+    call_command("import_agp", shipped=True, store=str(store_path), no_progress=True, stdout=out)
+    assert _stored_total(store_path, "agp_subicb_month") == csv_total(SUBICB_MONTHLY)
+    assert "Imported 4 file(s)" in out.getvalue()
+
+
+def test_import_without_files_says_what_to_give(store_path):
+    with pytest.raises(CommandError, match="at least one AGP file, or use --shipped"):
+        _import(store_path)

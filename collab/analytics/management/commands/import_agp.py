@@ -8,7 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from collab.analytics.agp import AgpImportError
 from collab.analytics.organisations import sync_organisations
-from collab.analytics.store import default_store_path, import_agp_files
+from collab.analytics.store import SHIPPED_AGP_FILES, default_store_path, import_agp_files
 
 
 class Command(BaseCommand):
@@ -19,12 +19,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument("files", nargs="*", metavar="FILE")
+        parser.add_argument(
+            "--shipped",
+            action="store_true",
+            help="import the AGP files shipped with collab (18C history, for the demo)",
+        )
         parser.add_argument("--store", help="analytics DuckDB file (default: COLLAB_ANALYTICS_DB)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, files, store=None, no_progress=False, **options):
+    def handle(self, *args, files, store=None, no_progress=False, shipped=False, **options):
         store = store or default_store_path()
+        if shipped:
+            files = [*files, *map(str, SHIPPED_AGP_FILES)]
+        if not files:
+            raise CommandError("name at least one AGP file, or use --shipped")
         console = Console(file=self.stderr._out, force_terminal=False)
         progress = Progress(
             TextColumn("{task.description}"),
