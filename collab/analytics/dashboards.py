@@ -435,3 +435,98 @@ def table_rows(result: PanelResult) -> Sequence[list[str]]:
                 cells.append(str(v))
         out.append(cells)
     return out
+
+
+@dataclass(frozen=True)
+class SpcPanel:
+    """An XmR chart of a count metric over time (Making Data Count), with its table."""
+
+    title: str
+    spec: dict[str, Any]
+    rows: list[dict[str, Any]]
+    variation: str
+    assurance: str | None
+
+
+def spc_panel(
+    backend: Any,
+    *,
+    metric: str = "appointments",
+    source: str = "agp_daily",
+    grain: str = "week",
+    improvement: str = "neutral",
+    target: float | None = None,
+    baseline: int | None = None,
+    rebase_at: Sequence[int] = (),
+    filters: Mapping[str, Sequence[Any]] | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> SpcPanel:
+    """Run ``metric`` by ``grain`` and chart it as an XmR chart (points, mean, limits)."""
+    from .spc import xmr
+
+    rows = metric_rows(
+        backend,
+        metric,
+        [grain],
+        source=source,
+        filters=dict(filters or {}),
+        date_from=date_from,
+        date_to=date_to,
+    )
+    result = xmr(
+        [r["value"] for r in rows],
+        x=[r[grain] for r in rows],
+        improvement=improvement,
+        target=target,
+        baseline=baseline,
+        rebase_at=rebase_at,
+    )
+    table = [
+        {
+            grain: p.x,
+            "value": p.y,
+            "mean": p.mean,
+            "lower_limit": p.lpl,
+            "upper_limit": p.upl,
+            "special_cause": ", ".join(sorted(p.rules)),
+            "point_type": p.point_type,
+        }
+        for p in result.points
+    ]
+    data = [
+        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()} for r in table
+    ]
+    base = alt.Chart(alt.Data(values=data)).encode(x=alt.X(f"{grain}:T", title=grain.capitalize()))
+    colours = alt.Scale(
+        domain=[
+            "common_cause",
+            "special_cause_improvement",
+            "special_cause_concern",
+            "special_cause_neutral_high",
+            "special_cause_neutral_low",
+        ],
+        range=["#768692", "#005eb8", "#ed8b00", "#330072", "#330072"],  # NHS identity colours
+    )
+    layers = [
+        base.mark_line(color="#768692").encode(
+            y=alt.Y("value:Q", title=METRICS[metric].description)
+        ),
+        base.mark_point(filled=True, size=50).encode(
+            y="value:Q", color=alt.Color("point_type:N", scale=colours, title="Variation")
+        ),
+        base.mark_line(color="#212b32").encode(y="mean:Q"),
+        base.mark_line(strokeDash=[4, 4], color="#212b32").encode(y="lower_limit:Q"),
+        base.mark_line(strokeDash=[4, 4], color="#212b32").encode(y="upper_limit:Q"),
+    ]
+    if target is not None:
+        layers.append(
+            alt.Chart(alt.Data(values=[{"target": target}]))
+            .mark_rule(color="#da291c")
+            .encode(y="target:Q")
+        )
+    title = f"{METRICS[metric].description} by {grain} ({SOURCES[source].description})"
+    spec = alt.layer(*layers).properties(title=title, width="container").to_dict()
+    return SpcPanel(
+        title=title, spec=spec, rows=table, variation=result.variation, assurance=result.assurance
+    )

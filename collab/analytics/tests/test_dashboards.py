@@ -179,3 +179,40 @@ def test_national_dashboard_shows_the_real_18c_history(store_path):
     by_month = results[0]
     assert len(by_month.rows) == 30  # the whole history, not just the chosen period
     assert sum(r["value"] for r in by_month.rows) == csv_total(SUBICB_MONTHLY)[1]
+
+
+def test_spc_panel_charts_the_real_18c_daily_file_by_week(store_path):
+    from collab.analytics.dashboards import spc_panel
+    from collab.analytics.spc import xmr
+
+    from .conftest import DAILY_DURATION
+
+    import_agp_files([DAILY_DURATION], store=store_path)
+    with open_store(store_path, read_only=True) as con:
+        panel = spc_panel(
+            connect_duckdb(con),
+            date_from=dt.date(2024, 1, 1),
+            date_to=dt.date(2024, 12, 29),
+            baseline=20,
+        )
+    weeks = [r["week"] for r in panel.rows]
+    assert (
+        weeks[0] == dt.date(2024, 1, 1) and weeks[-1] == dt.date(2024, 12, 23) and len(weeks) == 52
+    )
+    with DAILY_DURATION.open(newline="") as f:
+        from collab.analytics.agp import parse_agp_date
+
+        total_2024 = sum(
+            int(r["COUNT_OF_APPOINTMENTS"])
+            for r in csv.DictReader(f)
+            if dt.date(2024, 1, 1)
+            <= parse_agp_date(r["APPOINTMENT_DATE"], monthly=False)
+            <= dt.date(2024, 12, 29)
+        )
+    assert sum(r["value"] for r in panel.rows) == total_2024
+    expected = xmr([r["value"] for r in panel.rows], baseline=20)
+    assert [r["special_cause"] != "" for r in panel.rows] == [
+        p.special_cause for p in expected.points
+    ]
+    assert panel.variation == expected.variation
+    assert len(panel.spec["layer"]) == 5
