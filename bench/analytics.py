@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -415,6 +416,11 @@ def generate_national_month(path: Path, n: int, seed: int = 7) -> int:
     return int(counts.sum())
 
 
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def bench_import(tmp: Path, n: int) -> dict:
     path = tmp / "national_month.csv"
     expected = generate_national_month(path, n)
@@ -422,10 +428,14 @@ def bench_import(tmp: Path, n: int) -> dict:
     parsed = parse_agp_file(path)
     t_parse = time.perf_counter() - start
     assert parsed.total_appointments == expected, "generated national month lost appointments"
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     import_agp_files([path], store=tmp / "import.duckdb")
-    t_import = time.perf_counter() - start
+    t_import, cpu_import = time.perf_counter() - start, _cpu() - cpu
     return {
+        # CPU seconds (all threads) as well as wall time: on a shared machine the wall figure
+        # measures the neighbours too.
+        "import_cpu_s": round(cpu_import, 2),
+        "import_rows_per_cpu_s": round(n / cpu_import),
         "rows": n,
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "parse_and_check_s": round(t_parse, 2),
@@ -435,10 +445,11 @@ def bench_import(tmp: Path, n: int) -> dict:
     }
 
 
-def run(quick: bool = False, rows: int | None = None) -> dict:
+def run(quick: bool = False, rows: int | None = None, national: int | None = None) -> dict:
     rows = rows or (QUICK_ROWS if quick else FULL_ROWS)
-    national = 120_000 if quick else NATIONAL_ROWS
+    national = national or (120_000 if quick else NATIONAL_ROWS)
     repeat = 3 if quick else 5
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="collab-bench-") as tmp_name:
         tmp = Path(tmp_name)
         store = tmp / "analytics.duckdb"
@@ -470,6 +481,9 @@ def run(quick: bool = False, rows: int | None = None) -> dict:
     slowest = max(d["metric_layer_ms"] for d in dashboards.values())
     return {
         "rows": rows,
+        "cpus": os.cpu_count(),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "duckdb_version": duckdb.__version__,
         "threads": duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0],
         "generate_s": round(t_gen, 2),

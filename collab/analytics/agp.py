@@ -398,29 +398,14 @@ def parse_agp_file(path: str | Path) -> AgpFile:
         raise AgpImportError(path, None, None, "no such file")
     header = _read_header(path)
     kind = _detect_kind(path, header)
-    try:
-        raw = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=1, block_size=1 << 24, encoding="utf8"
-            ),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                # Dictionary-encode while parsing: labels and codes repeat, so every later
-                # check and mapping touches each distinct value once.
-                column_types={
-                    c: pa.string()
-                    if c == kind.count_column
-                    else pa.dictionary(pa.int32(), pa.string())
-                    for c in header
-                },
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        line, problem = _locate_parse_error(path, len(header))
-        raise AgpImportError(path, line or None, None, problem) from exc
+    # Fast path: counts parsed as integers while reading. Any conversion or shape error sends
+    # the file down the slow path, which reads counts as text so the bad cell can be named.
+    raw = _read(path, header, kind, counts_as=pa.int64())
+    if raw is None:
+        raw = _read(path, header, kind, counts_as=pa.string())
+        if raw is None:
+            line, problem = _locate_parse_error(path, len(header))
+            raise AgpImportError(path, line or None, None, problem)
     if raw.num_rows == 0:
         raise AgpImportError(path, 2, None, "the file has a header but no rows")
     # Line numbers: the header is line 1 and, since values may not span lines, row i is line i+2.
@@ -449,6 +434,31 @@ def parse_agp_file(path: str | Path) -> AgpFile:
     )
 
 
+def _read(path: Path, header: list[str], kind: FileKind, counts_as: pa.DataType) -> pa.Table | None:
+    """The file as Arrow (None if pyarrow refuses it). Labels and codes repeat, so they are
+    dictionary-encoded while parsing and every later check touches each distinct value once."""
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=header, skip_rows=1, block_size=1 << 24, encoding="utf8"
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={
+                    c: counts_as
+                    if c == kind.count_column
+                    else pa.dictionary(pa.int32(), pa.string())
+                    for c in header
+                },
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+
+
 def _first_index(mask: pa.ChunkedArray | pa.Array) -> int:
     """Index of the first true value of a boolean mask (there must be one)."""
     return pc.index(mask, True).as_py()
@@ -458,15 +468,22 @@ def _normalise(raw: pa.Table, path: Path, kind: FileKind, col_no: dict[str, str]
     # Every check and mapping is a vectorised Arrow kernel. Labels and dates are dictionary
     # encoded, so each distinct value is parsed once in Python and the codes are reused.
     cc = kind.count_column
-    counts = pc.utf8_trim_whitespace(raw.column(cc))  # the one column read as plain text
-    good = pc.match_substring_regex(counts, r"^[0-9]{1,18}$")
-    if not pc.all(good).as_py():
-        i = _first_index(pc.invert(good))
+    counts = raw.column(cc)
+    if pa.types.is_string(counts.type):  # the slow path: find the first count that is not one
+        counts = pc.utf8_trim_whitespace(counts)
+        good = pc.match_substring_regex(counts, r"^[0-9]{1,18}$")
+        if not pc.all(good).as_py():
+            i = _first_index(pc.invert(good))
+            raise AgpImportError(
+                path,
+                i + 2,
+                col_no[cc],
+                f"bad count {raw.column(cc)[i].as_py()!r}: expected a whole number",
+            )
+    elif pc.min(counts).as_py() < 0:
+        i = _first_index(pc.less(counts, 0))
         raise AgpImportError(
-            path,
-            i + 2,
-            col_no[cc],
-            f"bad count {raw.column(cc)[i].as_py()!r}: expected a whole number",
+            path, i + 2, col_no[cc], f"bad count '{counts[i].as_py()}': expected a whole number"
         )
     out: dict[str, pa.ChunkedArray] = {}
     out["month" if kind.monthly else "date"] = _map_dictionary(
@@ -490,7 +507,7 @@ def _normalise(raw: pa.Table, path: Path, kind: FileKind, col_no: dict[str, str]
         out[store_col] = _map_dictionary(
             column, lambda v, vocab=vocab: _label(vocab, v), pa.string(), path, col_no[published]
         )
-    out["appointments"] = pc.cast(counts, pa.int64())
+    out["appointments"] = counts if counts.type == pa.int64() else pc.cast(counts, pa.int64())
     date_col = "month" if kind.monthly else "date"
     names = [date_col, *(c for c, _ in kind.columns.values()), "appointments"]
     return pa.table({c: out[c] for c in names})

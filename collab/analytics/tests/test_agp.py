@@ -278,3 +278,16 @@ def test_generated_files_in_any_published_spelling_normalise_exactly(tmp_path, r
 
 def test_paths_may_be_strings():
     assert parse_agp_file(str(PRACTICE_SAMPLE)).path == Path(PRACTICE_SAMPLE)
+
+
+def test_counts_with_spaces_take_the_careful_path_and_are_kept(tmp_path):
+    padded = tmp_path / "padded.csv"
+    rewrite_cell(PRACTICE_SAMPLE, padded, 5, "COUNT_OF_APPOINTMENTS", " 7 ")
+    with PRACTICE_SAMPLE.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    expected = (
+        sum(int(r["COUNT_OF_APPOINTMENTS"]) for r in rows)
+        - int(rows[3]["COUNT_OF_APPOINTMENTS"])
+        + 7
+    )
+    assert parse_agp_file(padded).total_appointments == expected
