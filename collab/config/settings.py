@@ -196,3 +196,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+LOGIN_URL_PATH = "/account/sign-in/"
+
+# Outside production, serve static files straight from the app folders (no collectstatic step).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG

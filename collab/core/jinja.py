@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 import nhsuk_frontend_jinja
 from django.conf import settings
+from django.contrib import messages
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from collab.core.navigation import navigation_for
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
 
 LONDON = ZoneInfo("Europe/London")
@@ -64,6 +66,8 @@ def environment(**options) -> Environment:
             "static": static,
             "now": timezone.now,
             "settings_env": settings.ENV,
+            "navigation_for": navigation_for,
+            "get_messages": messages.get_messages,
         }
     )
     env.filters.update(

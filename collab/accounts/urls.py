@@ -1,0 +1,11 @@
+from django.urls import path
+
+from collab.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="login"),
+    path("verify/", views.verify, name="verify"),
+    path("role/", views.choose_role, name="choose_role"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+]

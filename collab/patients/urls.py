@@ -1,0 +1,9 @@
+from django.urls import path
+
+from collab.patients import views
+
+app_name = "patients"
+urlpatterns = [
+    path("", views.find, name="find"),
+    path("<int:patient_id>/", views.patient_detail, name="detail"),
+]
