@@ -25,3 +25,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+
+def pytest_configure(config):
+    import logging
+
+    # httpx logs every request URL at INFO; keep test output readable.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
