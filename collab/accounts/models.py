@@ -65,6 +65,12 @@ class RoleAssignment(models.Model):
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    # The service this role works in, where the organisation runs several (the collaborative runs
+    # the hub and out of hours). Relationships are with a service: an out-of-hours case gives the
+    # out-of-hours team a reason to look, not the hub. Empty means the organisation as a whole.
+    service = models.ForeignKey(
+        "organisations.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="role_assignments"
+    )
 
     class Meta:
         constraints = [

@@ -36,6 +36,12 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = [h for h in os.environ.get("COLLAB_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
+# A triage, appointment or case gives its service a legitimate relationship with the patient
+# while it is current and for this many days after (the shared record's access rule).
+RELATIONSHIP_RECENT_DAYS = int(os.environ.get("COLLAB_RELATIONSHIP_RECENT_DAYS", 28))
+# Break-glass emergency access lasts this long before the user must break glass again.
+BREAK_GLASS_MINUTES = int(os.environ.get("COLLAB_BREAK_GLASS_MINUTES", 30))
+
 # Test NHS numbers (999...) are accepted everywhere but production.
 ALLOW_TEST_NHS_NUMBERS = _env_bool("COLLAB_ALLOW_TEST_NHS_NUMBERS", not PRODUCTION)
 
@@ -54,6 +60,7 @@ INSTALLED_APPS = [
     "collab.booking",
     "collab.api",
     "collab.analytics",
+    "collab.privacy",
 ]
 if not PRODUCTION:
     INSTALLED_APPS.append("collab.nonprod")

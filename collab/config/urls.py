@@ -9,6 +9,7 @@ urlpatterns = [
     path("patients/", include("collab.patients.urls")),
     path("hub/", include("collab.booking.urls")),
     path("fhir/", api.urls),
+    path("privacy/", include("collab.privacy.urls")),
 ]
 if "collab.nonprod" in settings.INSTALLED_APPS:
     urlpatterns.append(path("demo/", include("collab.nonprod.urls")))

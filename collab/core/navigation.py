@@ -29,4 +29,6 @@ def navigation_for(acting) -> list[dict]:
                 {"text": "Hub use by practice", "href": reverse("booking:usage")},
                 {"text": "Duty doctors", "href": reverse("booking:duty_rota")},
             ]
+        if role == Role.PRIVACY_OFFICER:
+            items.append({"text": "Record access", "href": reverse("privacy:index")})
     return items
