@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "collab.api",
     "collab.analytics",
     "collab.privacy",
+    "collab.ooh",
+    "collab.records",
 ]
 if not PRODUCTION:
     INSTALLED_APPS.append("collab.nonprod")

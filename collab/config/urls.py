@@ -10,6 +10,8 @@ urlpatterns = [
     path("hub/", include("collab.booking.urls")),
     path("fhir/", api.urls),
     path("privacy/", include("collab.privacy.urls")),
+    path("records/", include("collab.records.urls")),
+    path("ooh/", include("collab.ooh.urls")),
 ]
 if "collab.nonprod" in settings.INSTALLED_APPS:
     urlpatterns.append(path("demo/", include("collab.nonprod.urls")))
