@@ -207,6 +207,15 @@ LOGGING = {
 }
 LOGIN_URL_PATH = "/account/sign-in/"
 
+# NHS CIS2 (OIDC, authorization code flow with PKCE), beside the local password + TOTP sign-in.
+# Off unless CIS2_ISSUER is set. The issuer's /.well-known/openid-configuration names the endpoints.
+CIS2_ISSUER = os.environ.get("COLLAB_CIS2_ISSUER", "")
+CIS2_CLIENT_ID = os.environ.get("COLLAB_CIS2_CLIENT_ID", "")
+CIS2_CLIENT_SECRET = os.environ.get("COLLAB_CIS2_CLIENT_SECRET", "")
+CIS2_REDIRECT_URI = os.environ.get("COLLAB_CIS2_REDIRECT_URI", "")
+CIS2_SCOPES = os.environ.get("COLLAB_CIS2_SCOPES", "openid profile nationalrbacaccess")
+CIS2_TIMEOUT_SECONDS = float(os.environ.get("COLLAB_CIS2_TIMEOUT", 10))
+
 # Outside production, serve static files straight from the app folders (no collectstatic step).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
