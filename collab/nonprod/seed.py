@@ -320,13 +320,18 @@ def seed_out_of_hours(*, collaborative, practices, patients_by_practice, rng, no
                                    ends_at=evening + dt.timedelta(hours=8 + k),
                                    base=["Leominster base", "Visiting car", "Telephone assessment"][k % 3]))
     OohShift.objects.bulk_create(shifts)
-    # The first case is a Hereford Medical Group patient, so the practice sees the review it gets.
-    home = next(p for p in practices if p.ods_code == "M81026")
+    # The first case is a newly registered Ledbury Health Partnership patient with no hub history:
+    # the practice (Lucy's) sees the review it gets, and the hub has no relationship with them.
+    home = next(p for p in practices if p.ods_code == "M81012")
+    numbers = _test_nhs_numbers(rng)
+    number = next(n for n in numbers if not Patient.objects.filter(nhs_number=n).exists())
+    newcomer = Patient.objects.create(nhs_number=number, given_name="Dafydd", family_name="Gwilliam",
+                                      date_of_birth=dt.date(1958, 3, 14), phone="07700 900456", registered_practice=home)
     cases = []
     for n, (complaint, priority, source) in enumerate(OOH_COMPLAINTS):
-        practice = home if n == 0 else rng.choice(practices)
+        patient = newcomer if n == 0 else rng.choice(patients_by_practice[rng.choice(practices).pk])
         cases.append(OohCase(
-            service=ooh, patient=rng.choice(patients_by_practice[practice.pk]), source=source,
+            service=ooh, patient=patient, source=source,
             source_reference=f"111-{rng.randint(100000, 999999)}" if source == "nhs111" else "",
             presenting_complaint=complaint, priority=priority,
             received_at=now - dt.timedelta(minutes=15 + 20 * n),
