@@ -19,6 +19,9 @@ class Actor:
     organisation_id: int | None
     organisation_ods: str
     channel: str = "web"
+    # The service acted in (hub, out of hours...), when the role names one; "" = the organisation.
+    service_id: int | None = None
+    service_kind: str = ""
 
 
 def audit_record(
@@ -45,3 +48,18 @@ def audit_record(
         object_id=str(object_id),
         channel=actor.channel,
     )
+
+
+def audit_list_view(*, actor: Actor, patient_ids: list[int], reason: str, object_type: str = "list") -> int:
+    """One audit row per patient shown in a list (names are patient details too)."""
+    now = timezone.now()
+    rows = [
+        AuditEvent(
+            occurred_at=now, user_id=actor.user_id, username=actor.username, role=actor.role,
+            organisation_ods=actor.organisation_ods, patient_id=pid, action="patient.list",
+            outcome=AuditEvent.Outcome.ALLOWED, reason=reason[:255], object_type=object_type, channel=actor.channel,
+        )
+        for pid in dict.fromkeys(patient_ids)
+    ]
+    AuditEvent.objects.bulk_create(rows)
+    return len(rows)

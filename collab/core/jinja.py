@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 import nhsuk_frontend_jinja
 from django.conf import settings
+from django.contrib import messages
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
+
+from collab.core.navigation import navigation_for
 
 LONDON = ZoneInfo("Europe/London")
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
@@ -52,7 +55,9 @@ def environment(**options) -> Environment:
     loader = options.pop("loader", None)
     loaders = [loader] if loader else []
     options.pop("undefined", None)
+    options.pop("autoescape", None)
     env = Environment(
+        autoescape=True,
         loader=ChoiceLoader([*loaders, FileSystemLoader(str(NHSUK_TEMPLATES))]),
         # The NHS.UK macros read optional nested parameters (params.service.text).
         undefined=ChainableUndefined,
@@ -64,6 +69,8 @@ def environment(**options) -> Environment:
             "static": static,
             "now": timezone.now,
             "settings_env": settings.ENV,
+            "navigation_for": navigation_for,
+            "get_messages": messages.get_messages,
         }
     )
     env.filters.update(

@@ -60,6 +60,8 @@ class Service(models.Model):
     class Kind(models.TextChoices):
         REMOTE_HUB = "remote_hub", "Remote hub"
         PRACTICE = "practice", "Practice"
+        OUT_OF_HOURS = "out_of_hours", "Out of hours"
+        ENHANCED_ACCESS = "enhanced_access", "Enhanced access"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="services")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -90,3 +92,6 @@ class OpeningHours(models.Model):
             models.CheckConstraint(condition=models.Q(weekday__lte=6), name="weekday_range"),
             models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service} day {self.weekday} {self.opens:%H:%M}-{self.closes:%H:%M}"

@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.urls import include, path
+
+from collab.api.urls import api
+
+urlpatterns = [
+    path("", include("collab.core.urls")),
+    path("account/", include("collab.accounts.urls")),
+    path("patients/", include("collab.patients.urls")),
+    path("hub/", include("collab.booking.urls")),
+    path("fhir/", api.urls),
+    path("privacy/", include("collab.privacy.urls")),
+    path("records/", include("collab.records.urls")),
+    path("ooh/", include("collab.ooh.urls")),
+]
+if "collab.nonprod" in settings.INSTALLED_APPS:
+    urlpatterns.append(path("demo/", include("collab.nonprod.urls")))

@@ -1,0 +1,37 @@
+"""The header navigation for the role a user is acting in."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from collab.accounts.models import CLINICAL_ROLES, Role
+
+
+def navigation_for(acting) -> list[dict]:
+    kind = acting.organisation.kind
+    role = acting.role
+    items = [{"text": "Home", "href": reverse("core:home")}]
+    if kind == "practice":
+        items += [
+            {"text": "Book hub appointment", "href": reverse("booking:slot_search")},
+            {"text": "Hub appointments", "href": reverse("booking:practice_appointments")},
+            {"text": "Tasks", "href": reverse("booking:practice_tasks")},
+            {"text": "Find a patient", "href": reverse("patients:find")},
+        ]
+        if role == Role.PRACTICE_MANAGER:
+            items.append({"text": "Buy hub capacity", "href": reverse("booking:capacity_requests")})
+    elif kind == "collaborative" and getattr(acting.service, "kind", "") == "out_of_hours":
+        if role in CLINICAL_ROLES:
+            items.append({"text": "Out-of-hours cases", "href": reverse("ooh:cases")})
+    elif kind == "collaborative":
+        if role in CLINICAL_ROLES:
+            items.append({"text": "My day list", "href": reverse("booking:day_list")})
+        if role == Role.HUB_MANAGER:
+            items += [
+                {"text": "Capacity requests", "href": reverse("booking:capacity_requests")},
+                {"text": "Hub use by practice", "href": reverse("booking:usage")},
+                {"text": "Duty doctors", "href": reverse("booking:duty_rota")},
+            ]
+        if role == Role.PRIVACY_OFFICER:
+            items.append({"text": "Record access", "href": reverse("privacy:index")})
+    return items
