@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +15,21 @@ from .store import default_store_path, open_store
 
 # Aggregate counts only, no patient data: every staff role may read them.
 STAFF = (*PRACTICE_STAFF, *HUB_STAFF)
+
+
+# DuckDB lets one process write the store at a time: while `collab import-agp` runs, readers in
+# other processes are refused the file for a moment. Say so rather than fail.
+BUSY = (duckdb.IOException, duckdb.ConnectionException)
+BUSY_TEXT = "Analytics are being updated. Try again in a minute."
+
+
+def _busy(request):
+    return render(
+        request,
+        "analytics/busy.jinja",
+        {"title": "Analytics are being updated", "text": BUSY_TEXT},
+        status=503,
+    )
 
 
 def _filters(request):
@@ -45,8 +61,11 @@ def dashboard(request, slug: str):
             "all": dashboards.DASHBOARDS.values(),
         }
         return render(request, "analytics/dashboard.jinja", context, status=400)
-    with open_store(default_store_path(), read_only=True) as con:
-        results = dashboards.build(connect_duckdb(con), slug, f)
+    try:
+        with open_store(default_store_path(), read_only=True) as con:
+            results = dashboards.build(connect_duckdb(con), slug, f)
+    except BUSY:
+        return _busy(request)
     context = {
         "title": board.title,
         "board": board,
@@ -68,8 +87,11 @@ def export(request, slug: str, panel: str, fmt: str):
         f = _filters(request)
     except dashboards.FilterError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    with open_store(default_store_path(), read_only=True) as con:
-        result = dashboards.build_panel(connect_duckdb(con), p, f)
+    try:
+        with open_store(default_store_path(), read_only=True) as con:
+            result = dashboards.build_panel(connect_duckdb(con), p, f)
+    except BUSY:
+        return HttpResponse(BUSY_TEXT, status=503, content_type="text/plain; charset=utf-8")
     name = f"{slug}-{panel}-{f.date_from}-{f.date_to}"
     if fmt == "csv":
         response = HttpResponse(dashboards.to_csv(result), content_type="text/csv; charset=utf-8")

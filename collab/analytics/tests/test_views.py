@@ -129,3 +129,16 @@ def test_export_refuses_unknown_panels_and_formats(client, store, manager):
     assert client.get("/analytics/demand/nope.csv").status_code == 404
     assert client.get("/analytics/demand/by-service-slot.pdf").status_code == 404
     assert client.get("/analytics/demand/by-service-slot.csv?from=x").status_code == 400
+
+
+def test_a_store_locked_by_an_import_answers_503_not_an_error(client, store, manager):
+    import duckdb
+
+    writer = duckdb.connect(str(store))  # another writer holds the file, as an import would
+    try:
+        r = client.get(f"/analytics/overview/?{WEEK}")
+        assert r.status_code == 503 and "being updated" in r.content.decode()
+        assert client.get(f"/analytics/demand/by-service-slot.csv?{WEEK}").status_code == 503
+    finally:
+        writer.close()
+    assert client.get(f"/analytics/overview/?{WEEK}").status_code == 200
