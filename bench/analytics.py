@@ -306,6 +306,24 @@ def _time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def _time_pair(
+    a: Callable[[], object], b: Callable[[], object], repeat: int
+) -> tuple[float, object, float, object]:
+    """Median times of a and b, run alternately so both see the same load from other
+    processes; at least ``repeat`` rounds and, for fast queries, about a second's worth."""
+    ra, rb = a(), b()
+    ta: list[float] = []
+    tb: list[float] = []
+    while len(ta) < repeat or (sum(ta) + sum(tb) < 1.0 and len(ta) < 50):
+        start = time.perf_counter()
+        ra = a()
+        ta.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        rb = b()
+        tb.append(time.perf_counter() - start)
+    return statistics.median(ta), ra, statistics.median(tb), rb
+
+
 def bench_dashboards(store: Path, repeat: int) -> dict:
     layer = _layer_dashboards()
     hand = _sql_dashboards()
@@ -333,8 +351,7 @@ def bench_dashboards(store: Path, repeat: int) -> dict:
             def run_pandas(name=name) -> list:
                 return [f() for f in pandas_queries[name]]
 
-            t_layer, layer_result = _time(run_layer, repeat)
-            t_sql, sql_result = _time(run_sql, repeat)
+            t_layer, layer_result, t_sql, sql_result = _time_pair(run_layer, run_sql, repeat)
             t_pandas, _ = _time(run_pandas, max(1, repeat // 2))
             agree = [len(a) for a in layer_result] == [len(b) for b in sql_result] and all(
                 _last_number(a[-1]) == _last_number(b[-1])
