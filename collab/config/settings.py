@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "collab.booking",
     "collab.api",
     "collab.analytics",
+    "collab.triage",
 ]
 if not PRODUCTION:
     INSTALLED_APPS.append("collab.nonprod")

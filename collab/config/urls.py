@@ -8,6 +8,7 @@ urlpatterns = [
     path("account/", include("collab.accounts.urls")),
     path("patients/", include("collab.patients.urls")),
     path("hub/", include("collab.booking.urls")),
+    path("triage/", include("collab.triage.urls")),
     path("fhir/", api.urls),
 ]
 if "collab.nonprod" in settings.INSTALLED_APPS:

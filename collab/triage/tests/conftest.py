@@ -1,0 +1,33 @@
+import pytest
+
+from collab.integrations import notify
+from collab.triage import routing
+from collab.triage.tests.factories import network
+
+
+@pytest.fixture
+def form_open(monkeypatch):
+    """The online form's opening hours are tested in test_routing; elsewhere keep it open."""
+    monkeypatch.setattr(routing, "is_open", lambda at: True)
+
+
+@pytest.fixture
+def net(db):
+    return network()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fake_notify():
+    notify.fake().sent.clear()
+    yield
+    notify.fake().sent.clear()
+
+
+@pytest.fixture
+def hub_may_book(monkeypatch):
+    """Simulates the one-line change this branch asks for in collab/patients/access.py: hub
+    clinicians may BOOK (the relationship registry still decides which patients)."""
+    from collab.accounts.models import CLINICAL_ROLES
+    from collab.patients import access
+
+    monkeypatch.setitem(access.HUB_ROLES_BY_ACTION, access.Action.BOOK, {*CLINICAL_ROLES})
