@@ -668,8 +668,13 @@ def triage_book(*, actor: Actor, actor_org_kind: str, request: TriageRequest, sl
 # ---------------------------------------------------------------- messages to patients
 
 
+def _defer(fn) -> None:
+    """Side effects wait for the commit (tests run them at once: their transaction never commits)."""
+    transaction.on_commit(fn, robust=True)
+
+
 def _after_commit_message(request_id: int, purpose: str) -> None:
-    transaction.on_commit(lambda: message_send(request_id=request_id, purpose=purpose))
+    _defer(lambda: message_send(request_id=request_id, purpose=purpose))
 
 
 def _personalisation(request: TriageRequest, purpose: str) -> dict[str, str]:

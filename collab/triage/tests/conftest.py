@@ -17,6 +17,13 @@ def net(db):
 
 
 @pytest.fixture(autouse=True)
+def _messages_at_once(monkeypatch):
+    from collab.triage import services
+
+    monkeypatch.setattr(services, "_defer", lambda fn: fn())
+
+
+@pytest.fixture(autouse=True)
 def _fresh_fake_notify():
     notify.fake().sent.clear()
     yield
