@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from collab.triage import views
 from collab.triage.intake import intake_api
 
-app_name = "triage"
-urlpatterns = [
+# Pages live in the "triage" namespace; the intake API keeps its own ("triage_intake") at the top
+# level so its generated docs can reverse their URLs. config/urls.py includes this module once.
+pages = [
     # The public front door (no sign-in).
     path("start/", views.start, name="start"),
     path("request/", views.online_request, name="online_request"),
@@ -22,6 +23,9 @@ urlpatterns = [
     path("rules/", views.rules, name="rules"),
     path("rules/edit/", views.rules_edit, name="rules_edit"),
     path("figures/", views.figures, name="figures"),
+]
+urlpatterns = [
+    path("", include((pages, "triage"))),
     # NHS 111 and A&E streaming referrals (JSON, bearer token).
     path("intake/", intake_api.urls),
 ]
