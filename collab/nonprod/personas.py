@@ -40,4 +40,8 @@ PERSONAS = [
             "Analyst: activity dashboards, no patient records."),
     Persona("paula.privacy", "Paula", "Hughes", Role.PRIVACY_OFFICER, COLLABORATIVE_ODS,
             "Privacy officer: who looked at which record, and why."),
+    Persona("tara.triagegp", "Tara", "Bennett", Role.GP, COLLABORATIVE_ODS,
+            "Triage GP at the collaborative's front door: triages requests from every practice, once."),
+    Persona("phil.pharmacist", "Phil", "Jenkins", Role.CLINICAL_PHARMACIST, COLLABORATIVE_ODS,
+            "Pharmacist: sees the requests triage routes to community pharmacy."),
 ]
