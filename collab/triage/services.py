@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
 from dataclasses import dataclass
 
@@ -368,12 +369,20 @@ def _create(*, source: str, practice: Organisation, patient: Patient, details: R
     return request
 
 
+def form_is_open(at: dt.datetime) -> bool:
+    """Weekdays 08:00-18:30 UK time. Outside production, COLLAB_TRIAGE_ALWAYS_OPEN=1 keeps the
+    form open so demos and browser tests work in the evening too."""
+    if not settings.PRODUCTION and os.environ.get("COLLAB_TRIAGE_ALWAYS_OPEN") == "1":
+        return True
+    return routing.is_open(at)
+
+
 def request_submit_online(*, screen_id: int | None, practice_ods: str, nhs_number: str, date_of_birth: dt.date,
                           details: RequestDetails, at: dt.datetime | None = None) -> TriageRequest:
     """A patient's (or someone on their behalf) online request: no login, red-flag screen first,
     form open weekdays 08:00-18:30."""
     at = at or timezone.now()
-    if not routing.is_open(at):
+    if not form_is_open(at):
         raise Conflict("Online requests are open Monday to Friday, 8am to 6:30pm. If you need help now, use 111 online "
                        "or call 111. In an emergency call 999.")
     screen = RedFlagScreen.objects.filter(pk=screen_id, outcome=RedFlagScreen.Outcome.PASSED).first() if screen_id else None

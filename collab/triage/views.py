@@ -18,7 +18,7 @@ from collab.core.forms import error_list, field_error
 from collab.organisations.models import Service
 from collab.patients.access import AccessDenied, Action, access_patient
 from collab.patients.selectors import patient_by_nhs_number
-from collab.triage import routing, selectors, services
+from collab.triage import selectors, services
 from collab.triage.defaults import AWAITING_TRIAGE, RED_FLAGS_111, RED_FLAGS_999
 from collab.triage.forms import (
     CapacityForm,
@@ -86,7 +86,7 @@ def start(request):
         status = 400
     return render(request, "triage/start.jinja", _ctx(
         "Contact your GP practice online", form=form, errors=error_list(form), flags_999=RED_FLAGS_999,
-        flags_111=RED_FLAGS_111, is_open=routing.is_open(timezone.now())), status=status)
+        flags_111=RED_FLAGS_111, is_open=services.form_is_open(timezone.now())), status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -97,7 +97,7 @@ def online_request(request):
     form = OnlineRequestForm(request.POST if request.method == "POST" else None)
     extra: list[str] = []
     status = 200
-    if not routing.is_open(timezone.now()):
+    if not services.form_is_open(timezone.now()):
         return render(request, "triage/closed.jinja", _ctx("Online requests are closed"), status=200)
     if request.method == "POST":
         status = 400
