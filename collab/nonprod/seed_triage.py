@@ -153,7 +153,8 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
                 rule_set=rule_set, rule_position=position, service=service, respond_by=respond_by,
             )
             TriageRequest.objects.filter(pk=req.pk).update(
-                status="closed" if done else "waiting", service=service, urgency=urgency, urgency_rank=URGENCY_RANK[urgency],
+                status="closed" if done else "waiting", service=service, urgency=urgency, route=route,
+                urgency_rank=URGENCY_RANK[urgency],
                 respond_by=respond_by, triaged_at=triaged_at, first_contact_at=contact,
                 closed_at=contact if done and contact else None, outcome="Advice given by phone" if done and contact else "",
             )

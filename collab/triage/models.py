@@ -223,6 +223,7 @@ class TriageRequest(models.Model):
     overflowed = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.AWAITING_TRIAGE)
     urgency = models.CharField(max_length=16, choices=Urgency.choices, blank=True)
+    route = models.CharField(max_length=32, choices=Route.choices, blank=True)  # the current triage's, for queues and slot search
     urgency_rank = models.PositiveSmallIntegerField(default=UNTRIAGED_RANK)
     respond_by = models.DateTimeField()
     triaged_at = models.DateTimeField(null=True, blank=True)

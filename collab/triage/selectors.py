@@ -187,30 +187,36 @@ def triage_for_appointment(appointment_id: int) -> dict | None:
 
 
 def bookable_services(*, request: TriageRequest) -> list[int]:
-    triage = request.current_triage
-    if triage is None or triage.service_id is None:
+    """The services whose slots the request's route may book: the one the rules chose, first,
+    then the route's alternatives nearest the practice (at most one query)."""
+    if not request.route or request.service_id is None or request.status != TriageRequest.Status.WAITING:
         return []
-    ids = [triage.service_id]
-    for kind in ROUTE_ALSO_BOOKS.get(triage.route, ()):
-        try:
-            ids.append(service_for(request.practice, kind).pk)
-        except MissingService:
-            continue
+    kinds = ROUTE_ALSO_BOOKS.get(request.route, ())
+    if not kinds:
+        return [request.service_id]
+    practice = request.practice
+    candidates = list(Service.objects.filter(kind__in=kinds).filter(
+        Q(organisation_id__in=[practice.pk, practice.parent_id]) | Q(organisation__kind=Organisation.Kind.COLLABORATIVE)
+    ).values_list("id", "kind", "organisation_id"))
+    nearness = {practice.pk: 0, practice.parent_id: 1}
+    ids = [request.service_id]
+    for kind in kinds:
+        options = sorted((c for c in candidates if c[1] == kind), key=lambda c: nearness.get(c[2], 2))
+        if options:
+            ids.append(options[0][0])
     return list(dict.fromkeys(ids))
 
 
 def _suitable(*, request: TriageRequest, now: dt.datetime) -> QuerySet[Slot]:
-    triage = request.current_triage
     services = bookable_services(request=request)
-    if triage is None or not services:
+    if not services:
         return Slot.objects.none()
     qs = Slot.objects.filter(service_id__in=services, starts_at__gt=now).filter(
         Q(reserved_for__isnull=True) | Q(reserved_for_id=request.practice_id))
-    roles = ROUTE_ROLES.get(triage.route, CLINICAL_ROLES)
-    qs = qs.filter(clinician_role__in=sorted(roles))
+    qs = qs.filter(clinician_role__in=sorted(ROUTE_ROLES.get(request.route, CLINICAL_ROLES)))
     if request.preferred_channel:
         qs = qs.filter(channel=request.preferred_channel)
-    if triage.urgency in (Urgency.URGENT, Urgency.EMERGENCY):
+    if request.urgency in (Urgency.URGENT, Urgency.EMERGENCY):
         # Urgent means today.
         end_of_day = dt.datetime.combine(now.astimezone(LONDON).date() + dt.timedelta(days=1), dt.time.min, tzinfo=LONDON)
         qs = qs.filter(starts_at__lt=end_of_day)
@@ -220,6 +226,8 @@ def _suitable(*, request: TriageRequest, now: dt.datetime) -> QuerySet[Slot]:
 
 
 def suitable_slots(*, request: TriageRequest, now: dt.datetime | None = None) -> QuerySet[Slot]:
+    """Free slots the request's route allows, earliest first: one indexed query (the same plan as
+    the plain SQL in bench/triage_earliest_slot.py)."""
     now = now or timezone.now()
     return (_suitable(request=request, now=now).filter(status=Slot.Status.FREE)
             .select_related("clinician", "service").order_by("starts_at", "id"))

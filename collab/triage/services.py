@@ -505,7 +505,8 @@ def _apply_triage(*, request: TriageRequest, actor: Actor, method: str, urgency:
     # The conditional update is the guarantee: only one triage leaves "awaiting triage".
     moved = TriageRequest.objects.filter(pk=request.pk, status=TriageRequest.Status.AWAITING_TRIAGE).update(
         status=TriageRequest.Status.CLOSED if emergency else TriageRequest.Status.WAITING,
-        service=service, urgency=urgency, urgency_rank=URGENCY_RANK[urgency], respond_by=respond_by, triaged_at=at,
+        service=service, urgency=urgency, route=route, urgency_rank=URGENCY_RANK[urgency], respond_by=respond_by,
+        triaged_at=at,
         closed_at=at if emergency else None, closed_by_id=user_id if emergency else None,
         outcome="Told to go to A&E or call 999" if emergency else "",
         first_contact_at=at if emergency and request.first_contact_at is None else request.first_contact_at,
@@ -593,7 +594,7 @@ def request_send_back(*, actor: Actor, actor_org_kind: str, request: TriageReque
     with transaction.atomic():
         moved = TriageRequest.objects.filter(pk=request.pk, status=TriageRequest.Status.WAITING).update(
             status=TriageRequest.Status.AWAITING_TRIAGE, service=request.intake_service, urgency_rank=request.urgency_rank,
-            triaged_at=None,
+            triaged_at=None, route="",
         )
         if moved != 1 or triage is None:
             raise Conflict("Only a triaged request that is still waiting can be sent back")
