@@ -10,6 +10,9 @@ urlpatterns = [
     path("hub/", include("collab.booking.urls")),
     path("triage/", include("collab.triage.urls")),
     path("fhir/", api.urls),
+    path("privacy/", include("collab.privacy.urls")),
+    path("records/", include("collab.records.urls")),
+    path("ooh/", include("collab.ooh.urls")),
 ]
 if "collab.nonprod" in settings.INSTALLED_APPS:
     urlpatterns.append(path("demo/", include("collab.nonprod.urls")))

@@ -51,7 +51,9 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
     tz = routing.LONDON
     services = {Service.Kind.REMOTE_HUB: hub}
     for kind, name, phone in NETWORK_SERVICES:
-        services[kind] = Service.objects.create(organisation=collaborative, kind=kind, name=name, phone=phone)
+        # Out of hours may exist already (collab.ooh seeds it).
+        services[kind], _ = Service.objects.get_or_create(organisation=collaborative, kind=kind,
+                                                          defaults={"name": name, "phone": phone})
     enhanced = {pcn.pk: Service.objects.create(organisation=pcn, kind=Service.Kind.ENHANCED_ACCESS,
                                                name=f"Enhanced access ({pcn.display_name})", phone="01432 000700")
                 for pcn in pcns}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from collab.accounts.models import CLINICAL_ROLES, Role
 from collab.booking.models import Slot
 from collab.organisations.models import Organisation, Service
+from collab.patients.relationships import recent_since
 from collab.triage.defaults import ROUTE_ALSO_BOOKS
 from collab.triage.models import (
     PracticeCapacity,
@@ -26,7 +27,6 @@ from collab.triage.models import (
 from collab.triage.routing import LONDON
 
 OPEN_STATUSES = (TriageRequest.Status.AWAITING_TRIAGE, TriageRequest.Status.WAITING)
-RELATIONSHIP_DAYS = 30  # A triage keeps the relationship with the patient for this long.
 BOOKING_HORIZON_DAYS = 28
 
 # Who may see patients for each route ("clinician role" in "find the earliest suitable slot").
@@ -294,12 +294,16 @@ def triage_figures(*, since: dt.date, until: dt.date, now: dt.datetime | None = 
 
 
 def triage_relationship(actor, org_kind: str, patient) -> str | None:
-    """A recent triage request for this patient that the actor's organisation holds in one of its
-    queues, or triaged itself."""
+    """A current or recent triage request for this patient that the actor's service (or, for a
+    role naming no service, its organisation) holds in a queue or triaged; and, for the
+    collaborative's front door, any request still waiting for triage."""
     if actor.organisation_id is None:
         return None
-    since = timezone.now() - dt.timedelta(days=RELATIONSHIP_DAYS)
-    recent = TriageRequest.objects.filter(patient_id=patient.pk, submitted_at__gte=since)
+    recent = TriageRequest.objects.filter(patient_id=patient.pk, submitted_at__gte=recent_since())
+    if actor.service_id:
+        if recent.filter(service_id=actor.service_id).exists():
+            return "triage request in our service's queue"
+        return None
     if recent.filter(Q(service__organisation_id=actor.organisation_id)
                      | Q(service__organisation__parent_id=actor.organisation_id)).exists():
         return "triage request in our queue"

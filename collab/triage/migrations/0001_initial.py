@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('booking', '0001_initial'),
-        ('organisations', '0002_service_kinds_for_triage_routes'),
+        ('organisations', '0003_service_kinds_for_triage_routes'),
         ('patients', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

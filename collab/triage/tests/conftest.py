@@ -37,4 +37,4 @@ def hub_may_book(monkeypatch):
     from collab.accounts.models import CLINICAL_ROLES
     from collab.patients import access
 
-    monkeypatch.setitem(access.HUB_ROLES_BY_ACTION, access.Action.BOOK, {*CLINICAL_ROLES})
+    monkeypatch.setitem(access.PERMISSIONS[access.Where.HUB], access.Action.BOOK, frozenset(CLINICAL_ROLES))
