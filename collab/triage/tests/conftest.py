@@ -28,13 +28,3 @@ def _fresh_fake_notify():
     notify.fake().sent.clear()
     yield
     notify.fake().sent.clear()
-
-
-@pytest.fixture
-def hub_may_book(monkeypatch):
-    """Simulates the one-line change this branch asks for in collab/patients/access.py: hub
-    clinicians may BOOK (the relationship registry still decides which patients)."""
-    from collab.accounts.models import CLINICAL_ROLES
-    from collab.patients import access
-
-    monkeypatch.setitem(access.PERMISSIONS[access.Where.HUB], access.Action.BOOK, frozenset(CLINICAL_ROLES))

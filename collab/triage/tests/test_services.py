@@ -317,17 +317,7 @@ def test_enhanced_access_slots_are_used_for_hub_route_when_earlier(net):
     assert selectors.earliest_suitable_slot(request=req).session_id == ea.pk
 
 
-def test_hub_triage_clinician_cannot_book_until_access_allows_it(net):
-    req = triaged(net, patient(net), route="hub")
-    hub_gp = hub_role(net)
-    hub_session(start=timezone.now() + dt.timedelta(hours=1))
-    slot = selectors.earliest_suitable_slot(request=req)
-    assert not decide(actor=actor(hub_gp), actor_org_kind="collaborative", patient=req.patient, action="appointment.book").allowed
-    with pytest.raises(services.NotPermitted):
-        services.triage_book(actor=actor(hub_gp), actor_org_kind="collaborative", request=req, slot_id=slot.pk)
-
-
-def test_triage_clinician_books_earliest_slot_in_one_step(net, hub_may_book):
+def test_triage_clinician_books_earliest_slot_in_one_step(net):
     hub_gp = hub_role(net)
     req = triaged(net, patient(net), route="hub", clinician=hub_gp)
     hub_session(start=timezone.now() + dt.timedelta(hours=1))
