@@ -1,7 +1,7 @@
 """The analytics store: where imported AGP rows and collab's own appointments live.
 
 An embedded DuckDB file by default (``COLLAB_ANALYTICS_DB``, else ``var/analytics.duckdb``);
-see docs/adr/0004-analytics-store.md. Every write is one DuckDB transaction: a batch of files
+see docs/adr/0005-analytics-store.md. Every write is one DuckDB transaction: a batch of files
 or an export is kept whole or not at all. The same DDL creates the tables in PostgreSQL, so the
 metric layer can run on either backend.
 

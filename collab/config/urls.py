@@ -8,6 +8,7 @@ urlpatterns = [
     path("account/", include("collab.accounts.urls")),
     path("patients/", include("collab.patients.urls")),
     path("hub/", include("collab.booking.urls")),
+    path("triage/", include("collab.triage.urls")),
     path("analytics/", include("collab.analytics.urls")),
     path("fhir/", api.urls),
     path("privacy/", include("collab.privacy.urls")),
