@@ -140,7 +140,7 @@ class Source:
     grain: str  # "day" or "month": finer time dimensions are refused for monthly sources
     columns: Mapping[str, str]  # dimension -> column in the table
     weight: str | None = "appointments"  # None: each row is one appointment
-    exclude: tuple[Cond, ...] = ()  # rows that are never appointments (cancelled)
+    keep: tuple[Cond, ...] = ()  # only rows that are appointments (not cancelled)
     # dimensions found by joining the practice column to org_practice
     joined: Mapping[str, str] = field(default_factory=dict)
 
@@ -226,7 +226,7 @@ SOURCES: dict[str, Source] = {
                 "capacity_reserved": "capacity_reserved",
             },
             weight=None,
-            exclude=(Cond.of("status", "Cancelled"),),
+            keep=(Cond.of("status", "Cancelled", negate=True),),
             joined={**_PRACTICE_JOIN, "sub_icb": "sub_icb_code"},
         ),
     )
@@ -298,9 +298,12 @@ def connect_duckdb(con: Any) -> ibis.BaseBackend:
 def _cond(t: ir.Table, c: Cond) -> ir.BooleanValue:
     col = t[c.column]
     values = sorted(c.values, key=repr)
-    if c.negate:
-        return col.notnull() & ~col.isin(values)
-    return col.isin(values)
+    if len(values) == 1:
+        (value,) = values
+        # SQL's three-valued logic already gives "known and not one of them": a NULL fails
+        # both `=` and `<>` inside a FILTER or WHERE.
+        return col != value if c.negate else col == value
+    return ~col.isin(values) if c.negate else col.isin(values)
 
 
 def _all(t: ir.Table, conds: Sequence[Cond]) -> ir.BooleanValue | None:
@@ -337,8 +340,8 @@ def source_table(s: Source, needed: set[str]) -> ir.Table:
         org = _table("org_practice")
         org = org.select(**{f"org_{c}": org[c] for c in org.columns})
         t = t.left_join(org, t[s.columns["practice"]] == org.org_practice_ods)
-    for c in s.exclude:
-        t = t.filter(~_cond(t, c) | t[c.column].isnull())
+    for c in s.keep:
+        t = t.filter(_cond(t, c))
     cols: dict[str, ir.Value] = {
         "date": t[s.date],
         "weight": t[s.weight] if s.weight else ibis.literal(1, type="int64"),
@@ -378,11 +381,16 @@ def expression(
     for dim, values in filters.items():
         t = t.filter(_dimension(t, dim, s).isin(list(values)))
     groups = {dim: _dimension(t, dim, s) for dim in by}
-    num_where = _all(t, m.numerator)
-    numerator = t.weight.sum(where=num_where).coalesce(0)
+
+    def total(where: ir.BooleanValue | None) -> ir.IntegerValue:
+        # Rows of weight 1 are counted: COUNT(*) is cheaper than SUM over a constant.
+        if s.weight is None:
+            return t.count(where=where)
+        return t.weight.sum(where=where).coalesce(0)
+
+    numerator = total(_all(t, m.numerator))
     if m.is_ratio:
-        den_where = _all(t, m.denominator or ())
-        denominator = t.weight.sum(where=den_where).coalesce(0)
+        denominator = total(_all(t, m.denominator or ()))
         aggs = {"numerator": numerator, "denominator": denominator}
     else:
         aggs = {"value": numerator}
@@ -437,13 +445,21 @@ def metric_rows(
     On DuckDB the cached SQL runs on the backend's own connection; on any other backend Ibis
     runs the expression itself."""
     if backend.name == "duckdb":
-        # Raw SQL results keep DuckDB's own types (HUGEINT sums, TIMESTAMP truncations): cast
-        # them to the expression's schema, as Ibis itself would.
+        # Results are small: plain tuples are cheaper than Arrow here. DuckDB's own types come
+        # back (date_trunc gives a timestamp), so dates are put back as the expression says.
         text, schema = _compiled("duckdb", metric, tuple(by), _key(kwargs))
-        table = backend.con.sql(text).to_arrow_table().cast(schema)
+        names = schema.names
+        dates = [i for i, t in enumerate(schema.types) if pa.types.is_date(t)]
+        rows = []
+        for values in backend.con.sql(text).fetchall():
+            if dates:
+                values = list(values)
+                for i in dates:
+                    if isinstance(values[i], dt.datetime):
+                        values[i] = values[i].date()
+            rows.append(dict(zip(names, values, strict=True)))
     else:
-        table = backend.to_pyarrow(expression(metric, by, **kwargs))
-    rows = table.to_pylist()
+        rows = backend.to_pyarrow(expression(metric, by, **kwargs)).to_pylist()
     if not by and not rows:
         rows = [
             {"numerator": 0, "denominator": 0, "value": None}

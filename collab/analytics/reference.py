@@ -56,7 +56,7 @@ def compute(
     orgs = {o["practice_ods"]: o for o in tables.get("org_practice", ())}
     sums: dict[tuple, list[int]] = {}
     for raw in tables.get(s.table, ()):
-        if any(_holds(raw, c) for c in s.exclude):
+        if not all(_holds(raw, c) for c in s.keep):
             continue
         org = orgs.get(raw[s.columns["practice"]]) if s.joined else None
         row = _unified(raw, s, org)

@@ -105,6 +105,13 @@ def test_worked_example_of_ratio_metrics():
         assert metric_rows(backend, "same_day_share")[0]["value"] == 0.75
         assert metric_rows(backend, "resolved_remotely_share")[0]["numerator"] == 1
         assert metric_rows(backend, "appointments", ["week"], date_from=dt.date(2025, 10, 7)) == []
+        (by_month,) = metric_rows(backend, "dna_rate", ["month", "week"])
+        assert [type(by_month[k]) for k in ("month", "week", "numerator", "value")] == [
+            dt.date,
+            dt.date,
+            int,
+            float,
+        ]
     finally:
         con.close()
 
