@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from collab.accounts.models import Role
 from collab.accounts.rules import HUB_STAFF, PRACTICE_STAFF, role_required
 
 from . import dashboards, presenters
@@ -14,7 +15,8 @@ from .metrics import connect_duckdb
 from .store import default_store_path, open_store
 
 # Aggregate counts only, no patient data: every staff role may read them.
-STAFF = (*PRACTICE_STAFF, *HUB_STAFF)
+# Aggregates only, no patient data: every staff role, analysts above all.
+STAFF = (*PRACTICE_STAFF, *HUB_STAFF, Role.ANALYST)
 
 
 # DuckDB lets one process write the store at a time: while `collab import-agp` runs, readers in

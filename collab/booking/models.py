@@ -28,6 +28,15 @@ FHIR_DELIVERY_CHANNEL = {
     DeliveryChannel.IN_PERSON: "In-person",
 }
 
+class SlotType(models.TextChoices):
+    """What a slot is for: lets analytics show demand by kind of work (phlebotomy included)."""
+
+    GENERAL = "general", "General consultation"
+    PHLEBOTOMY = "phlebotomy", "Phlebotomy"
+    LONG_TERM_CONDITION = "long_term_condition", "Long-term condition review"
+    MEDICATION_REVIEW = "medication_review", "Medication review"
+
+
 REMOTE_CHANNELS = frozenset({DeliveryChannel.TELEPHONE, DeliveryChannel.VIDEO, DeliveryChannel.ONLINE})
 
 
@@ -41,6 +50,7 @@ class HubSession(models.Model):
     ends_at = models.DateTimeField()
     slot_minutes = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=16, choices=DeliveryChannel.choices)
+    slot_type = models.CharField(max_length=32, choices=SlotType.choices, default=SlotType.GENERAL)
     reserved_for = models.ForeignKey(
         "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -72,6 +82,7 @@ class Slot(models.Model):
     ends_at = models.DateTimeField()
     channel = models.CharField(max_length=16, choices=DeliveryChannel.choices)
     clinician_role = models.CharField(max_length=32, choices=Role.choices)
+    slot_type = models.CharField(max_length=32, choices=SlotType.choices, default=SlotType.GENERAL)
     reserved_for = models.ForeignKey(
         "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -110,6 +121,8 @@ class Appointment(models.Model):
         RESOLVED_REMOTELY = "resolved_remotely", "Resolved remotely"
         FACE_TO_FACE = "face_to_face", "Needs face-to-face at the practice"
         REFERRED = "referred", "Referred elsewhere"
+        # In-person work such as phlebotomy: done, nothing to resolve or refer.
+        SEEN_IN_PERSON = "seen_in_person", "Seen in person"
 
     LIVE_STATUSES = ("booked", "arrived", "fulfilled", "noshow")
 

@@ -66,8 +66,8 @@ def appointments_for_practice(*, practice_id: int, upcoming_only: bool = True) -
 
 
 def hub_remote_resolution(*, since: dt.date | None = None, until: dt.date | None = None) -> dict:
-    """Share of completed hub appointments resolved remotely."""
-    qs = Appointment.objects.filter(status=Appointment.Status.FULFILLED)
+    """Share of completed remote hub appointments resolved remotely."""
+    qs = Appointment.objects.filter(status=Appointment.Status.FULFILLED, slot__service__kind="remote_hub")
     tz = timezone.get_current_timezone()
     if since:
         qs = qs.filter(slot__starts_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=tz))

@@ -24,6 +24,7 @@ from collab.booking.models import (
     HubSession,
     PracticeTask,
     Slot,
+    SlotType,
     UsageEntry,
 )
 from collab.core.audit import Actor, audit_record
@@ -91,6 +92,7 @@ def session_create(
     channel: str,
     reserved_for: Organisation | None = None,
     capacity_request: CapacityRequest | None = None,
+    slot_type: str = SlotType.GENERAL,
 ) -> HubSession:
     if clinician_role not in CLINICAL_ROLES:
         raise BookingError("A session needs a clinical role")
@@ -98,6 +100,8 @@ def session_create(
         raise BookingError(f"Unknown delivery channel {channel!r}")
     if not starts_at < ends_at:
         raise BookingError("A session must start before it ends")
+    if slot_type not in SlotType.values:
+        raise BookingError(f"Unknown slot type {slot_type!r}")
     if not 5 <= slot_minutes <= 120:
         raise BookingError("Slot length must be between 5 and 120 minutes")
     with transaction.atomic():
@@ -111,6 +115,7 @@ def session_create(
             channel=channel,
             reserved_for=reserved_for,
             capacity_request=capacity_request,
+            slot_type=slot_type,
         )
         step = dt.timedelta(minutes=slot_minutes)
         slots = []
@@ -125,6 +130,7 @@ def session_create(
                     ends_at=start + step,
                     channel=channel,
                     clinician_role=clinician_role,
+                    slot_type=slot_type,
                     reserved_for=reserved_for,
                 )
             )

@@ -36,6 +36,8 @@ def navigation_for(acting) -> list[dict]:
         if role == Role.PRIVACY_OFFICER:
             items.append({"text": "Record access", "href": reverse("privacy:index")})
         items += _triage_links(kind, role)
+    if role in (Role.ANALYST, Role.HUB_MANAGER, Role.PRACTICE_MANAGER):
+        items.append({"text": "Analytics", "href": reverse("analytics:index")})
     return items
 
 

@@ -29,6 +29,7 @@ from collab.booking.models import (
 )
 from collab.booking.services import session_create
 from collab.nonprod.personas import COLLABORATIVE_NAME, COLLABORATIVE_ODS, PERSONAS
+from collab.nonprod.seed_phlebotomy import seed_phlebotomy
 from collab.nonprod.seed_triage import seed_triage_demo
 from collab.organisations.models import OpeningHours, Organisation, Service
 from collab.patients.models import Patient
@@ -273,7 +274,13 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
         progress("Triage: network services, rules and requests")
         triage = seed_triage_demo(rng=rng, today=today, now=now, collaborative=collaborative, practices=practices,
                                   pcns=pcn_list, hub=hub, patients_by_practice=patients_by_practice)
+
+        progress("Phlebotomy clinics")
+        phlebotomy = seed_phlebotomy(rng=rng, first_day=first_day, last_day=last_day, now=now, pcns=pcn_list,
+                                     patients_by_practice=patients_by_practice,
+                                     booked_by=User.objects.get(username="rachel.reception"))
     return {
+        "phlebotomy_appointments": phlebotomy,
         "ooh_cases": ooh_cases,
         "practices": len(practices),
         "pcns": len(pcns),

@@ -38,7 +38,8 @@ def test_demo_seeds_the_real_herefordshire_collaborative(capsys):
     assert all(is_valid(n, allow_test_range=True) for n in Patient.objects.values_list("nhs_number", flat=True))
 
     # About 190 remote appointments on each past weekday, 97% of completed ones resolved remotely.
-    past = Appointment.objects.filter(slot__starts_at__date__lt=today).exclude(status="cancelled")
+    past = Appointment.objects.filter(slot__starts_at__date__lt=today, slot__service__kind="remote_hub").exclude(
+        status="cancelled")
     per_day = Counter(a.slot.starts_at.astimezone(timezone.get_current_timezone()).date() for a in past.select_related("slot"))
     assert per_day and all(165 <= n <= 215 for n in per_day.values()), per_day
     done = past.filter(status="fulfilled")
@@ -51,7 +52,8 @@ def test_demo_seeds_the_real_herefordshire_collaborative(capsys):
     live = Counter(Appointment.objects.exclude(status="cancelled").values_list("slot_id", flat=True))
     assert max(live.values()) == 1
     assert set(live) == set(Slot.objects.filter(status="busy").values_list("id", flat=True))
-    assert figures["appointments"] == Appointment.objects.count()
+    assert figures["appointments"] == Appointment.objects.filter(slot__service__kind="remote_hub").count()
+    assert figures["phlebotomy_appointments"] == Appointment.objects.filter(slot__slot_type="phlebotomy").count()
 
     with pytest.raises(RuntimeError, match="already exists"):
         seed_demo(today=today)
@@ -97,3 +99,20 @@ def test_persona_sign_in_is_one_click(client):
     assert client.get("/hub/slots/").status_code == 200
     # Not a persona: no one-click sign-in.
     assert client.post("/demo/sign-in/hub.gp.1/").status_code == 404
+
+
+def test_demo_appointments_export_to_analytics_with_a_rising_phlebotomy_trend(tmp_path):
+    from collab.analytics.store import export_collab_appointments
+    from collab.booking.exports import analytics_rows
+
+    seed_demo()
+    rows = list(analytics_rows())
+    assert len(rows) == Appointment.objects.count()
+    written = export_collab_appointments(rows, store=tmp_path / "a.duckdb")
+    assert written == len(rows)
+    assert {r["service"] for r in rows} >= {"hub", "enhanced_access"}
+    phlebotomy = [r for r in rows if r["slot_type"] == "phlebotomy"]
+    assert phlebotomy and all(r["delivery_channel"] == "In-person" for r in phlebotomy)
+    by_week = Counter(r["appointment_date"].isocalendar()[1] for r in phlebotomy)
+    weeks = sorted(by_week)
+    assert by_week[weeks[0]] < by_week[weeks[2]], by_week  # demand rises week on week

@@ -32,6 +32,9 @@ class Command(BaseCommand):
                 f"{figures['appointments']} appointments over {figures['days']} weekdays "
                 f"(about {figures['appointments'] // max(figures['days'], 1)} a day)."
             )
+            with console.status("Loading NHS England's 18C appointment history and collab's own appointments into analytics"):
+                call_command("import_agp", shipped=True, no_progress=True, verbosity=0)
+                call_command("export_analytics", verbosity=0)
         console.print("Demo personas (sign in with one click at /demo/):")
         for p in PERSONAS:
             console.print(f"  {p.username:18} {p.role:22} {p.ods}")
