@@ -77,3 +77,8 @@ class AppointmentOut(Schema):
     end: str
     slot: list[dict[str, Any]]
     participant: list[dict[str, Any]]
+    meta: dict[str, Any] | None = None
+    description: str | None = None
+    created: str | None = None
+    extension: list[dict[str, Any]] | None = None
+    cancelationReason: dict[str, Any] | None = None

@@ -8,13 +8,19 @@ import json
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from ninja import NinjaAPI, Query
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
 from collab.api import fhir
 from collab.api.auth import BearerToken
-from collab.api.schemas import AppointmentCancel, AppointmentIn, AppointmentOut, BundleOut, OperationOutcomeOut
+from collab.api.schemas import (
+    AppointmentCancel,
+    AppointmentIn,
+    AppointmentOut,
+    BundleOut,
+    OperationOutcomeOut,
+)
 from collab.booking import services
 from collab.booking.models import Appointment, Slot
 from collab.booking.selectors import MAX_SEARCH_DAYS
@@ -102,13 +108,13 @@ def patient_search(request, identifier: str = Query(..., max_length=100, descrip
     nhs_number = _nhs_number_from_identifier(identifier)
     patient = Patient.objects.select_related("registered_practice").filter(nhs_number=nhs_number).first()
     if patient is None:
-        return 200, fhir.bundle([], _base(request))
+        return Status(200, fhir.bundle([], _base(request)))
     try:
         access_patient(actor=request.actor, actor_org_kind=_org_kind(request), patient=patient, action=Action.VIEW,
                        object_type="patient", object_id=patient.pk)
     except AccessDenied as e:
         raise _Fail(403, "ACCESS_DENIED", f"Access to this patient's record is refused: {e.reason}") from e
-    return 200, fhir.bundle([fhir.patient_resource(patient)], _base(request))
+    return Status(200, fhir.bundle([fhir.patient_resource(patient)], _base(request)))
 
 
 def _parse_bound(value: str, prefix: str, name: str) -> dt.datetime:
@@ -147,7 +153,7 @@ def slot_search(
     rows = qs.order_by("starts_at", "id").values(
         "id", "session_id", "starts_at", "ends_at", "channel", "clinician_role", "status"
     )[:count]
-    return 200, fhir.bundle([fhir.slot_resource(r) for r in rows], _base(request))
+    return Status(200, fhir.bundle([fhir.slot_resource(r) for r in rows], _base(request)))
 
 
 def _slot_id(body: AppointmentIn) -> int:
@@ -173,7 +179,7 @@ def _patient_from(body: AppointmentIn) -> Patient:
     raise _Fail(422, "INVALID_RESOURCE", f"participant must include the patient, identified by {fhir.NHS_NUMBER_SYSTEM}")
 
 
-@api.post("/Appointment", response={201: AppointmentOut, **ERRORS}, summary="Book a free slot")
+@api.post("/Appointment", response={201: AppointmentOut, **ERRORS}, summary="Book a free slot", exclude_none=True)
 def appointment_book(request, body: AppointmentIn):
     slot_id = _slot_id(body)
     patient = _patient_from(body)
@@ -182,11 +188,11 @@ def appointment_book(request, body: AppointmentIn):
                                            patient=patient, reason=body.description)
     except services.BookingError as e:
         raise _Fail(e.http_status, e.code, e.message) from e
-    return 201, fhir.appointment_resource(
+    return Status(201, fhir.appointment_resource(
         appointment_id=booked.appointment_id, slot_id=slot_id, patient_id=patient.pk, nhs_number=patient.nhs_number,
         status="booked", starts_at=booked.starts_at, ends_at=booked.ends_at, created_at=booked.created_at,
         reason=body.description.strip(), practice_ods=_practice_ods(patient),
-    )
+    ))
 
 
 def _practice_ods(patient: Patient) -> str:
@@ -208,7 +214,7 @@ def _appointment_out(a: Appointment) -> dict:
     )
 
 
-@api.get("/Appointment/{appointment_id}", response={200: AppointmentOut, **ERRORS}, summary="Read an appointment")
+@api.get("/Appointment/{appointment_id}", response={200: AppointmentOut, **ERRORS}, summary="Read an appointment", exclude_none=True)
 def appointment_read(request, appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
     try:
@@ -216,10 +222,10 @@ def appointment_read(request, appointment_id: int):
                        action=Action.VIEW, object_type="appointment", object_id=appointment.pk)
     except AccessDenied as e:
         raise _Fail(403, "ACCESS_DENIED", f"Access refused: {e.reason}") from e
-    return 200, _appointment_out(appointment)
+    return Status(200, _appointment_out(appointment))
 
 
-@api.put("/Appointment/{appointment_id}", response={200: AppointmentOut, **ERRORS},
+@api.put("/Appointment/{appointment_id}", response={200: AppointmentOut, **ERRORS}, exclude_none=True,
          summary="Cancel an appointment (status cancelled with a cancellation reason)")
 def appointment_cancel(request, appointment_id: int, body: AppointmentCancel):
     appointment = _appointment_or_404(appointment_id)
@@ -229,7 +235,7 @@ def appointment_cancel(request, appointment_id: int, body: AppointmentCancel):
                                                   appointment=appointment, reason=reason)
     except services.BookingError as e:
         raise _Fail(e.http_status, e.code, e.message) from e
-    return 200, _appointment_out(appointment)
+    return Status(200, _appointment_out(appointment))
 
 
 def openapi_json() -> str:

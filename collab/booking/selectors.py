@@ -7,7 +7,14 @@ import datetime as dt
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from collab.booking.models import Appointment, CapacityRequest, DutyDoctor, PracticeTask, Slot, UsageEntry
+from collab.booking.models import (
+    Appointment,
+    CapacityRequest,
+    DutyDoctor,
+    PracticeTask,
+    Slot,
+    UsageEntry,
+)
 from collab.organisations.models import Organisation
 
 MAX_SEARCH_DAYS = 14  # GP Connect: a slot search covers 14 days at most.

@@ -12,8 +12,9 @@ from django.contrib import messages
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from collab.core.navigation import navigation_for
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
+
+from collab.core.navigation import navigation_for
 
 LONDON = ZoneInfo("Europe/London")
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
@@ -54,7 +55,9 @@ def environment(**options) -> Environment:
     loader = options.pop("loader", None)
     loaders = [loader] if loader else []
     options.pop("undefined", None)
+    options.pop("autoescape", None)
     env = Environment(
+        autoescape=True,
         loader=ChoiceLoader([*loaders, FileSystemLoader(str(NHSUK_TEMPLATES))]),
         # The NHS.UK macros read optional nested parameters (params.service.text).
         undefined=ChainableUndefined,

@@ -80,7 +80,7 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
     """Create the demo collaborative. Runs in one transaction; refuses to run twice."""
     if Organisation.objects.filter(ods_code=COLLABORATIVE_ODS).exists():
         raise RuntimeError("The demo collaborative already exists")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not security
     tz = timezone.get_current_timezone()
     today = today or timezone.localdate()
     now = timezone.now()

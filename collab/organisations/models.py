@@ -90,3 +90,6 @@ class OpeningHours(models.Model):
             models.CheckConstraint(condition=models.Q(weekday__lte=6), name="weekday_range"),
             models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service} day {self.weekday} {self.opens:%H:%M}-{self.closes:%H:%M}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
 
-from collab.accounts.rules import PRACTICE_STAFF, HUB_STAFF, role_required
+from collab.accounts.rules import HUB_STAFF, PRACTICE_STAFF, role_required
 from collab.accounts.services import actor_from_assignment
 from collab.booking.models import Appointment
 from collab.core.forms import error_list, field_error
