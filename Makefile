@@ -32,7 +32,7 @@ demo: setup
 ## test: set everything up (chromium included) and run every test on the database DATABASE_URL names (SQLite if unset)
 test: setup
 	scripts/ensure-chromium
-	$(BIN)/ruff check collab tests bench
+	$(BIN)/ruff check collab tests conftest.py $(wildcard bench)
 	$(BIN)/collab makemigrations --check --dry-run
 	$(BIN)/python scripts/audit-dependencies
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -42,7 +42,7 @@ security: setup
 	$(BIN)/python scripts/audit-dependencies
 
 lint: setup
-	$(BIN)/ruff check collab tests bench
+	$(BIN)/ruff check collab tests conftest.py $(wildcard bench)
 
 ## bench: run every benchmark (ONLY=name for one); writes bench/results.json
 bench: setup

@@ -46,7 +46,7 @@ def start_session(request, user, *, demo: bool = False) -> None:
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     extra: list[str] = []
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -88,7 +88,7 @@ def verify(request):
     device = _device(request.user)
     if device is None:
         device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     extra: list[str] = []
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -134,7 +134,7 @@ def choose_role(request):
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL_PATH)
     assignments = list(services.active_assignments(request.user))
-    form = RoleForm(request.POST or None)
+    form = RoleForm(request.POST if request.method == "POST" else None)
     extra: list[str] = []
     if request.method == "POST" and form.is_valid():
         chosen = next((a for a in assignments if a.pk == form.cleaned_data["assignment"]), None)

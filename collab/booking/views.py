@@ -70,7 +70,7 @@ def slot_search(request):
 @require_http_methods(["GET", "POST"])
 def book(request, slot_id: int):
     slot = get_object_or_404(Slot.objects.select_related("clinician", "reserved_for"), pk=slot_id)
-    form = BookForm(request.POST or None)
+    form = BookForm(request.POST if request.method == "POST" else None)
     extra: list[str] = []
     status = 200
     if request.method == "POST":
@@ -220,7 +220,7 @@ def day_list(request):
 def capacity_requests(request):
     org = request.acting.organisation
     is_practice = org.kind == "practice"
-    form = CapacityRequestForm(request.POST or None) if is_practice else None
+    form = CapacityRequestForm(request.POST if request.method == "POST" else None) if is_practice else None
     extra: list[str] = []
     status = 200
     if request.method == "POST":
@@ -250,7 +250,7 @@ def capacity_requests(request):
 @require_http_methods(["GET", "POST"])
 def capacity_decide(request, request_id: int):
     req = get_object_or_404(CapacityRequest.objects.select_related("practice", "requested_by"), pk=request_id)
-    form = DecisionForm(request.POST or None)
+    form = DecisionForm(request.POST if request.method == "POST" else None)
     extra: list[str] = []
     status = 200
     if request.method == "POST":
@@ -329,7 +329,7 @@ def duty_rota(request):
         RoleAssignment.objects.filter(organisation__kind="collaborative", role=Role.GP, is_active=True)
         .select_related("user").order_by("user__last_name")
     )
-    form = DutyForm(request.POST or None, practice_choices=[(str(p.pk), p.display_name) for p in practices])
+    form = DutyForm(request.POST if request.method == "POST" else None, practice_choices=[(str(p.pk), p.display_name) for p in practices])
     extra: list[str] = []
     status = 200
     day = timezone.localdate()

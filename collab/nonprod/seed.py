@@ -120,9 +120,7 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
             user.set_unusable_password()
             user.save(update_fields=["password"])
             RoleAssignment.objects.create(user=user, organisation=by_ods[p.ods], role=p.role)
-        # Sam the hub GP also works sessions at the home practice: a user with two roles.
         sam = User.objects.get(username="sam.hubgp")
-        RoleAssignment.objects.create(user=sam, organisation=by_ods["M81026"], role=Role.GP)
 
         hub_clinicians: list[tuple[User, str]] = [(sam, Role.GP),
                                                   (User.objects.get(username="nina.hubanp"), Role.ADVANCED_NURSE_PRACTITIONER)]

@@ -1,0 +1,184 @@
+"""Browser journeys in Debian's chromium, given/when/then, each key page checked with axe."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+AXE = Axe()
+
+
+def assert_accessible(page):
+    results = AXE.run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"{page.url}: " + "; ".join(f"{v['id']}: {v['help']}" for v in bad)
+
+
+def sign_in_as(page, username: str):
+    page.goto("/demo/")
+    page.click(f"[data-persona='{username}']")
+    page.wait_for_url("**/")
+
+
+def next_weekday(after: dt.date) -> dt.date:
+    d = after + dt.timedelta(days=1)
+    while d.weekday() >= 5:
+        d += dt.timedelta(days=1)
+    return d
+
+
+def sams_booked_appointment(server, practice_ods: str) -> tuple[int, dt.date]:
+    rows = server.db.query(
+        "SELECT a.id, s.starts_at FROM booking_appointment a JOIN booking_slot s ON s.id = a.slot_id "
+        "JOIN accounts_user u ON u.id = s.clinician_id JOIN organisations_organisation o ON o.id = a.practice_id "
+        "WHERE u.username = 'sam.hubgp' AND a.status = 'booked' AND o.ods_code = ? ORDER BY s.starts_at DESC LIMIT 5",
+        (practice_ods,))
+    assert rows, "the demo gives Sam booked appointments"
+    appointment_id, starts_at = rows[0][0], rows[0][1]
+    if isinstance(starts_at, str):
+        starts_at = dt.datetime.fromisoformat(starts_at)
+    return appointment_id, starts_at.astimezone(dt.timezone(dt.timedelta(0))).date()
+
+
+def test_practice_manager_buys_capacity_and_hub_manager_approves(browser, server):
+    day = next_weekday(dt.date.today())
+    # Given the practice manager of Hereford Medical Group
+    manager = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(manager, "priya.manager")
+    # When she asks for 2 extra hub slots because of staff sickness
+    manager.click("text=Buy hub capacity")
+    assert_accessible(manager)
+    manager.fill("#id_first_date", day.isoformat())
+    manager.fill("#id_last_date", day.isoformat())
+    manager.fill("#id_slots_requested", "2")
+    manager.select_option("#id_reason", "staff_sickness")
+    manager.fill("#id_detail", "Browser test: GP off sick")
+    manager.click("button:has-text('Send request')")
+    manager.wait_for_selector("text=Request sent to the hub manager")
+    # Then the hub manager sees it and approves it
+    hub = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(hub, "helen.hubmanager")
+    hub.click("header >> text=Capacity requests")
+    assert_accessible(hub)
+    hub.click("text=Decide request from Hereford Medical Group")
+    assert_accessible(hub)
+    hub.check("#decision")  # first radio: approve
+    hub.click("button:has-text('Save decision')")
+    hub.wait_for_selector("text=Request approved")
+    # And the practice sees its request approved with the slots reserved
+    manager.reload()
+    row = manager.locator("#capacity-requests tr", has_text="GP off sick")
+    assert "Approved" in row.inner_text() and "2 reserved" in row.inner_text()
+    # And those slots show as reserved when the practice books
+    manager.goto(f"/hub/slots/?start={day.isoformat()}&end={day.isoformat()}")
+    assert manager.locator("#slots .nhsuk-tag", has_text="Reserved").count() == 2
+
+
+def test_receptionist_books_a_patient_into_a_hub_slot(page, server):
+    nhs_number = server.db.collab("patients", "M81026").splitlines()[3].split("\t")[0]
+    sign_in_as(page, "rachel.reception")
+    assert_accessible(page)
+    page.click("header >> text=Book hub appointment")
+    page.click("button:has-text('Search')")
+    assert_accessible(page)
+    page.locator("#slots a", has_text="Book").first.click()
+    assert_accessible(page)
+    page.fill("#id_nhs_number", nhs_number[:3] + " " + nhs_number[3:6] + " " + nhs_number[6:])
+    page.fill("#id_reason", "Cough for three weeks")
+    page.click("button:has-text('Book appointment')")
+    page.wait_for_selector("text=Appointment booked")
+    assert page.inner_text("#appointment-status") == "Booked"
+    assert_accessible(page)
+    count = server.db.query(
+        "SELECT COUNT(*) FROM booking_appointment a JOIN patients_patient p ON p.id = a.patient_id "
+        "WHERE p.nhs_number = ? AND a.reason = 'Cough for three weeks'", (nhs_number,))
+    assert count[0][0] == 1
+
+
+def test_booking_form_errors_are_clear_and_change_nothing(page, server):
+    sign_in_as(page, "rachel.reception")
+    page.goto("/hub/slots/")
+    page.locator("#slots a", has_text="Book").first.click()
+    before = server.db.query("SELECT COUNT(*) FROM booking_appointment")[0][0]
+    page.fill("#id_nhs_number", "123")
+    page.click("button:has-text('Book appointment')")
+    summary = page.locator(".nhsuk-error-summary")
+    assert "NHS number must be 10 digits" in summary.inner_text()
+    assert "Enter a short reason" in summary.inner_text()
+    assert_accessible(page)
+    assert server.db.query("SELECT COUNT(*) FROM booking_appointment")[0][0] == before
+
+
+def test_hub_gp_completes_a_consultation_resolved_remotely(page, server):
+    appointment_id, day = sams_booked_appointment(server, "M81012")
+    sign_in_as(page, "sam.hubgp")
+    page.goto(f"/hub/day/?date={day.isoformat()}")
+    assert_accessible(page)
+    page.click(f"#day-list a[href='/hub/appointments/{appointment_id}/']")
+    assert_accessible(page)
+    page.click("button:has-text('Start consultation')")
+    page.wait_for_selector("text=the consultation has started")
+    page.check("#outcome")  # first radio: resolved remotely
+    page.click("button:has-text('Complete consultation')")
+    page.wait_for_selector("text=Consultation completed: Resolved remotely")
+    status = server.db.query("SELECT status, outcome FROM booking_appointment WHERE id = ?", (appointment_id,))
+    assert tuple(status[0]) == ("fulfilled", "resolved_remotely")
+
+
+def test_face_to_face_outcome_lands_on_the_practice_task_list(browser, server):
+    appointment_id, day = sams_booked_appointment(server, "M81026")
+    hub = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(hub, "sam.hubgp")
+    hub.goto(f"/hub/appointments/{appointment_id}/")
+    hub.check("input[name=outcome][value=face_to_face]")
+    hub.click("button:has-text('Complete consultation')")
+    assert "Say what the practice needs" in hub.locator(".nhsuk-error-summary").inner_text()
+    hub.check("input[name=outcome][value=face_to_face]")
+    hub.fill("#id_note", "Browser test: examine the abdomen")
+    hub.click("button:has-text('Complete consultation')")
+    hub.wait_for_selector("text=Needs face-to-face at the practice")
+    practice = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(practice, "rachel.reception")
+    practice.click("header >> text=Tasks")
+    row = practice.locator("#tasks tr", has_text="Browser test: examine the abdomen")
+    assert row.count() == 1
+    assert_accessible(practice)
+    row.locator("button:has-text('Mark as done')").click()
+    practice.wait_for_selector("text=Task marked as done")
+    assert practice.locator("#tasks tr", has_text="Browser test: examine the abdomen").count() == 0
+
+
+def test_receptionist_cannot_open_another_practices_patient(page, server):
+    nhs_number = server.db.collab("patients", "M81026").splitlines()[0].split("\t")[0]
+    before = server.db.query(
+        "SELECT COUNT(*) FROM core_auditevent WHERE username = 'lucy.reception' AND outcome = 'refused'")[0][0]
+    sign_in_as(page, "lucy.reception")
+    page.click("header >> text=Find a patient")
+    page.fill("#id_nhs_number", nhs_number)
+    page.click("button:has-text('Find')")
+    assert page.locator("h1").inner_text() == "You cannot see this patient"
+    assert nhs_number not in page.content()
+    assert_accessible(page)
+    after = server.db.query(
+        "SELECT COUNT(*) FROM core_auditevent WHERE username = 'lucy.reception' AND outcome = 'refused'")[0][0]
+    assert after == before + 1
+
+
+def test_practice_sees_todays_duty_doctor_and_hub_manager_pages_are_accessible(browser, server):
+    hub = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(hub, "helen.hubmanager")
+    assert_accessible(hub)
+    for link in ["Hub use by practice", "Duty doctors"]:
+        hub.click(f"header >> text={link}")
+        assert_accessible(hub)
+    since = (dt.date.today() - dt.timedelta(days=14)).isoformat()
+    csv_text = hub.request.get(f"/hub/usage/?format=csv&start={since}&end={dt.date.today().isoformat()}").text()
+    assert csv_text.splitlines()[0] == "ods_code,practice,appointments,reserved,pooled,minutes"
+    assert len(csv_text.splitlines()) == 20  # header + the 19 practices, all of which used the hub
+    practice = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(practice, "rachel.reception")
+    if dt.date.today().weekday() < 5:
+        assert practice.locator("#duty-doctor").inner_text() == "Sam Okafor"
