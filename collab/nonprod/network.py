@@ -12,6 +12,7 @@ import itertools
 import random
 from collections.abc import Callable
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,7 +43,7 @@ def seed_network(
     (a care navigator there) and every patient's NHS number with the index of their practice."""
     if Organisation.objects.filter(kind="collaborative").exists():
         raise RuntimeError("This database already has a collaborative: seed the load network into an empty one")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic list sizes, not secrets
     tz = timezone.get_current_timezone()
     first_day = first_day or timezone.localdate() + dt.timedelta(days=1)
     with transaction.atomic():
@@ -60,10 +61,11 @@ def seed_network(
         ])
 
         progress("staff")
+        unusable = make_password(None)  # nobody signs in as a load-test user; the API uses tokens
         staff = User.objects.bulk_create(
-            [User(username=f"load.reception.{k}", first_name="Care", last_name=f"Navigator{k}", password="!")
+            [User(username=f"load.reception.{k}", first_name="Care", last_name=f"Navigator{k}", password=unusable)
              for k in range(practices)]
-            + [User(username=f"load.clinician.{k}", first_name="Hub", last_name=f"Clinician{k}", password="!")
+            + [User(username=f"load.clinician.{k}", first_name="Hub", last_name=f"Clinician{k}", password=unusable)
                for k in range(clinicians)]
         )
         receptionists, hub_clinicians = staff[:practices], staff[practices:]
