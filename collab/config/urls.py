@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
 
+from collab.api.booking import appointment_create
 from collab.api.urls import api
 
 urlpatterns = [
@@ -8,6 +9,8 @@ urlpatterns = [
     path("account/", include("collab.accounts.urls")),
     path("patients/", include("collab.patients.urls")),
     path("hub/", include("collab.booking.urls")),
+    # The booking hot path, ahead of the API's own route for it (docs/adr/0004-booking-hot-path.md).
+    path("fhir/Appointment", appointment_create, name="fhir-appointment-create"),
     path("fhir/", api.urls),
 ]
 if "collab.nonprod" in settings.INSTALLED_APPS:
