@@ -15,7 +15,13 @@ from collab.booking import services
 from collab.booking.models import Appointment, Slot, UsageEntry
 from collab.core import audit
 from collab.core.models import AuditEvent
-from collab.core.tests.factories import PatientFactory, PracticeFactory, RoleAssignmentFactory, actor, hub_session
+from collab.core.tests.factories import (
+    PatientFactory,
+    PracticeFactory,
+    RoleAssignmentFactory,
+    actor,
+    hub_session,
+)
 from collab.patients.access import Action
 from collab.patients.selectors import patient_for_booking
 
