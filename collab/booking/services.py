@@ -26,6 +26,7 @@ from collab.booking.models import (
     UsageEntry,
 )
 from collab.core.audit import Actor, audit_record, audit_row
+from collab.core.db import hot_path_cursor
 from collab.organisations.models import Organisation, Service
 from collab.patients.access import Action, decide
 from collab.patients.models import Patient
@@ -243,18 +244,19 @@ _BOOK_IN_ONE_STATEMENT_SQL = (
     " appointment AS ("
     " INSERT INTO booking_appointment (slot_id, patient_id, practice_id, booked_by_id, reason, status,"
     " used_reserved_capacity, outcome, outcome_note, cancellation_reason, created_at, updated_at)"
-    " SELECT id, %(patient_id)s, %(practice_id)s, %(booked_by_id)s, %(reason)s, %(booked)s, reserved, '', '', '',"
-    " %(now)s, %(now)s FROM claimed RETURNING id),"
+    " SELECT id, %(patient_id)s::bigint, %(practice_id)s::bigint, %(booked_by_id)s::bigint, %(reason)s::text,"
+    " %(booked)s::text, reserved, '', '', '', %(now)s::timestamptz, %(now)s::timestamptz FROM claimed RETURNING id),"
     " usage AS ("
     " INSERT INTO booking_usageentry (practice_id, appointment_id, occurred_at, slot_starts_at, minutes, reserved, delta)"
-    " SELECT %(practice_id)s, appointment.id, %(now)s, claimed.starts_at,"
+    " SELECT %(practice_id)s::bigint, appointment.id, %(now)s::timestamptz, claimed.starts_at,"
     " FLOOR(EXTRACT(EPOCH FROM claimed.ends_at - claimed.starts_at) / 60)::int, claimed.reserved, 1"
     " FROM appointment, claimed),"
     " audit AS ("
     " INSERT INTO core_auditevent (occurred_at, user_id, username, role, organisation_ods, patient_id, action,"
     " outcome, reason, object_type, object_id, channel)"
-    " SELECT %(occurred_at)s, %(user_id)s, %(username)s, %(role)s, %(organisation_ods)s, %(audit_patient_id)s,"
-    " %(action)s, %(outcome)s, %(audit_reason)s, %(object_type)s, appointment.id::text, %(channel)s FROM appointment)"
+    " SELECT %(occurred_at)s::timestamptz, %(user_id)s::bigint, %(username)s::text, %(role)s::text,"
+    " %(organisation_ods)s::text, %(audit_patient_id)s::bigint, %(action)s::text, %(outcome)s::text,"
+    " %(audit_reason)s::text, %(object_type)s::text, appointment.id::text, %(channel)s::text FROM appointment)"
     " SELECT appointment.id, claimed.starts_at, claimed.ends_at FROM appointment, claimed"
 )
 
@@ -269,7 +271,7 @@ def _claim_and_book_in_one_statement(
         **{k: v for k, v in audit.items() if k not in ("patient_id", "reason", "object_id")},
         "audit_patient_id": audit["patient_id"], "audit_reason": audit["reason"],
     }
-    with connection.cursor() as cursor:
+    with hot_path_cursor() as cursor:
         cursor.execute(_BOOK_IN_ONE_STATEMENT_SQL, params)
         row = cursor.fetchone()
     if row is None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.db import connection
-
+from collab.core.db import hot_path_cursor
 from collab.patients.models import Patient
 
 
@@ -22,7 +21,7 @@ def patient_for_booking(nhs_number: str) -> tuple[Patient, str] | None:
     For the booking hot path: the access decision needs only the registered practice, and the
     FHIR answer only the ODS code, so no full rows are built.
     """
-    with connection.cursor() as cursor:
+    with hot_path_cursor() as cursor:
         cursor.execute(_PATIENT_FOR_BOOKING_SQL, [nhs_number])
         row = cursor.fetchone()
     if row is None:
