@@ -5,3 +5,9 @@ class BookingConfig(AppConfig):
     name = "collab.booking"
     label = "booking"
     verbose_name = "The remote hub: sessions, slots, appointments and capacity"
+
+    def ready(self):
+        from collab.booking.selectors import hub_appointment_relationship
+        from collab.patients import relationships
+
+        relationships.register("hub_appointment", hub_appointment_relationship)

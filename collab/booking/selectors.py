@@ -133,3 +133,10 @@ def duty_doctor_today(*, practice_id: int, day: dt.date | None = None) -> DutyDo
 
 def duty_rota(*, day: dt.date) -> QuerySet[DutyDoctor]:
     return DutyDoctor.objects.filter(date=day).select_related("practice", "clinician").order_by("practice__name")
+
+
+def hub_appointment_relationship(actor, org_kind: str, patient) -> str | None:
+    """Hub staff have a relationship with patients who have a hub appointment."""
+    if org_kind == "collaborative" and Appointment.objects.filter(patient_id=patient.pk).exists():
+        return "hub appointment"
+    return None

@@ -26,6 +26,7 @@ from collab.booking.forms import (
     UsageForm,
 )
 from collab.booking.models import Appointment, CapacityRequest, DeliveryChannel, PracticeTask, Slot
+from collab.core.audit import audit_list_view
 from collab.core.forms import error_list, field_error
 from collab.organisations.models import Organisation
 from collab.patients.access import AccessDenied, Action, access_patient
@@ -101,7 +102,9 @@ def book(request, slot_id: int):
 
 @role_required(*PRACTICE_STAFF, where="practice")
 def practice_appointments(request):
-    appointments = selectors.appointments_for_practice(practice_id=request.acting.organisation_id)[:200]
+    appointments = list(selectors.appointments_for_practice(practice_id=request.acting.organisation_id)[:200])
+    audit_list_view(actor=_actor(request), patient_ids=[a.patient_id for a in appointments],
+                    reason="registered practice", object_type="practice_appointments")
     return render(request, "booking/practice_appointments.jinja", _ctx(
         request, "Hub appointments for your patients", appointments=appointments))
 
@@ -207,6 +210,8 @@ def day_list(request):
         except ValueError:
             messages.error(request, "Enter a real date, for example 2026-12-01")
     appointments = list(selectors.appointments_for_clinician_day(clinician_id=request.user.pk, day=day))
+    audit_list_view(actor=_actor(request), patient_ids=[a.patient_id for a in appointments],
+                    reason="hub appointment with this clinician", object_type="day_list")
     return render(request, "booking/day_list.jinja", _ctx(
         request, "My day list", day=day, appointments=appointments,
         prev_day=day - dt.timedelta(days=1), next_day=day + dt.timedelta(days=1)))
@@ -299,7 +304,9 @@ def usage(request):
 
 @role_required(*PRACTICE_STAFF, where="practice")
 def practice_tasks(request):
-    tasks = selectors.practice_tasks_open(practice_id=request.acting.organisation_id)
+    tasks = list(selectors.practice_tasks_open(practice_id=request.acting.organisation_id))
+    audit_list_view(actor=_actor(request), patient_ids=[t.patient_id for t in tasks],
+                    reason="registered practice", object_type="practice_tasks")
     return render(request, "booking/practice_tasks.jinja", _ctx(request, "Tasks from the hub", tasks=tasks))
 
 

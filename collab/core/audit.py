@@ -80,3 +80,18 @@ def audit_record(
     event = AuditEvent(sequence=sequence, **row)
     event._state.adding, event._state.db = False, connection.alias
     return event
+
+
+def audit_list_view(*, actor: Actor, patient_ids: list[int], reason: str, object_type: str = "list") -> int:
+    """One audit row per patient shown in a list (names are patient details too)."""
+    now = timezone.now()
+    rows = [
+        AuditEvent(
+            occurred_at=now, user_id=actor.user_id, username=actor.username, role=actor.role,
+            organisation_ods=actor.organisation_ods, patient_id=pid, action="patient.list",
+            outcome=AuditEvent.Outcome.ALLOWED, reason=reason[:255], object_type=object_type, channel=actor.channel,
+        )
+        for pid in dict.fromkeys(patient_ids)
+    ]
+    AuditEvent.objects.bulk_create(rows)
+    return len(rows)

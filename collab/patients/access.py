@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from collab.accounts.models import CLINICAL_ROLES, Role
 from collab.core.audit import Actor, audit_record
+from collab.patients import relationships
 from collab.patients.models import Patient
 
 
@@ -46,21 +47,20 @@ class Decision:
 
 
 def decide(*, actor: Actor, actor_org_kind: str, patient: Patient, action: str) -> Decision:
-    if actor_org_kind == "practice":
-        if actor.role not in PRACTICE_ROLES_BY_ACTION.get(action, set()):
-            return Decision(False, f"role {actor.role} may not {action} at a practice")
-        if patient.registered_practice_id != actor.organisation_id:
+    """Deny by default: the role must allow the action where it is acted in, and a legitimate
+    relationship between the actor's organisation and the patient must exist."""
+    roles = {"practice": PRACTICE_ROLES_BY_ACTION, "collaborative": HUB_ROLES_BY_ACTION}.get(actor_org_kind)
+    if roles is None:
+        return Decision(False, "organisation has no access to patient records")
+    where = "at a practice" if actor_org_kind == "practice" else "at the hub"
+    if actor.role not in roles.get(action, set()):
+        return Decision(False, f"role {actor.role} may not {action} {where}")
+    found = relationships.relationship(actor, actor_org_kind, patient)
+    if found is None:
+        if actor_org_kind == "practice":
             return Decision(False, "patient is registered at another practice")
-        return Decision(True, "registered practice")
-    if actor_org_kind == "collaborative":
-        if actor.role not in HUB_ROLES_BY_ACTION.get(action, set()):
-            return Decision(False, f"role {actor.role} may not {action} at the hub")
-        from collab.booking.models import Appointment
-
-        if not Appointment.objects.filter(patient_id=patient.pk).exists():
-            return Decision(False, "no hub appointment with this patient")
-        return Decision(True, "hub appointment")
-    return Decision(False, "organisation has no access to patient records")
+        return Decision(False, "no legitimate relationship with this patient")
+    return Decision(True, found)
 
 
 def access_patient(
