@@ -23,6 +23,9 @@ def hot_path_cursor() -> Iterator:
         return
     import psycopg
 
+    # As Django's own cursor() does: with CONN_HEALTH_CHECKS, a connection the database dropped
+    # since the last request is replaced before use rather than failing this request.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         yield cursor
