@@ -251,8 +251,25 @@ def _figures(r: dict) -> dict:
     return out
 
 
+class PostgresCpu:
+    """CPU seconds used by the PostgreSQL backends serving the benchmark's database."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.start = self._per_pid()
+
+    def _per_pid(self) -> dict[int, float]:
+        pids = [r[0] for r in self.stack.query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+        return {p: _cpu_seconds([p]) for p in pids}
+
+    def used(self) -> float:
+        end = self._per_pid()
+        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in end.items())
+
+
 class Phase:
-    """Measures CPU of the server tree, the generator and the machine around a phase."""
+    """Measures CPU of the server tree, PostgreSQL, the generator and the machine around a phase."""
 
     def __init__(self, stack: Stack):
         self.stack = stack
@@ -260,6 +277,7 @@ class Phase:
     def __enter__(self):
         self.pids = _tree(self.stack.proc.pid)
         self.server_cpu = _cpu_seconds(self.pids)
+        self.pg = PostgresCpu(self.stack)
         self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.busy = _machine_busy()
         self.t0 = time.monotonic()
@@ -271,9 +289,12 @@ class Phase:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         gen = (after.ru_utime + after.ru_stime) - (self.children.ru_utime + self.children.ru_stime)
         busy = _machine_busy()
+        self.server_seconds = _cpu_seconds(_tree(self.stack.proc.pid)) - self.server_cpu
+        self.pg_seconds = self.pg.used()
         self.cpu = {
             "generator_cpu_share": round(gen / (self.seconds * cores), 3),
-            "server_cpu_share": round((_cpu_seconds(_tree(self.stack.proc.pid)) - self.server_cpu) / (self.seconds * cores), 3),
+            "server_cpu_share": round(self.server_seconds / (self.seconds * cores), 3),
+            "postgres_cpu_share": round(self.pg_seconds / (self.seconds * cores), 3),
             "machine_busy_share": round((busy[0] - self.busy[0]) / max(1, busy[1] - self.busy[1]), 3),
         }
 
@@ -286,8 +307,8 @@ def book_phase(stack: Stack, work: Path, *, clients: int, seconds: float, skip: 
         result = _figures(_parse(_wrk(stack, work, op="book", clients=clients, threads=threads, seconds=seconds)))
     result.update(ph.cpu, clients=clients, seconds=round(ph.seconds, 1))
     # CPU the server spent per request: a figure that other load on the machine barely moves.
-    result["server_cpu_ms_per_request"] = round(
-        ph.cpu["server_cpu_share"] * ph.seconds * (os.cpu_count() or 1) * 1000 / max(1, result["requests"]), 3)
+    result["server_cpu_ms_per_request"] = round(ph.server_seconds * 1000 / max(1, result["requests"]), 3)
+    result["postgres_cpu_ms_per_request"] = round(ph.pg_seconds * 1000 / max(1, result["requests"]), 3)
     return result, skip + result["requests"]
 
 
@@ -342,11 +363,13 @@ def _floor_client(args) -> dict:
 
     def client(lane: int):
         conn = psycopg.connect(db_url, autocommit=True)
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
         lat, ok, conflict, errors = [], 0, 0, 0
         k = 0
         while time.time() < start_at:
             time.sleep(0.001)
         end = start_at + seconds
+        backend_cpu = _cpu_seconds([backend])
         while time.time() < end:
             n = k * lanes + lane
             if k > 0 and k % RACE_EVERY == 0:
@@ -380,8 +403,9 @@ def _floor_client(args) -> dict:
             except psycopg.Error:
                 errors += 1
             lat.append(time.perf_counter() - t0)
+        backend_cpu = _cpu_seconds([backend]) - backend_cpu
         conn.close()
-        results.append((lat, ok, conflict, errors))
+        results.append((lat, ok, conflict, errors, backend_cpu))
 
     threads = [threading.Thread(target=client, args=(first_lane + i,)) for i in range(n_threads)]
     for t in threads:
@@ -390,7 +414,7 @@ def _floor_client(args) -> dict:
         t.join()
     lat = [x for r in results for x in r[0]]
     return {"lat": lat, "ok": sum(r[1] for r in results), "conflict": sum(r[2] for r in results),
-            "errors": sum(r[3] for r in results)}
+            "errors": sum(r[3] for r in results), "pg_seconds": sum(r[4] for r in results)}
 
 
 def floor_phase(stack: Stack, work: Path, *, clients: int, seconds: float, skip: int) -> tuple[dict, int]:
@@ -400,6 +424,7 @@ def floor_phase(stack: Stack, work: Path, *, clients: int, seconds: float, skip:
     per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     start_at = time.time() + 1.0
     busy0 = _machine_busy()
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with ProcessPoolExecutor(procs) as pool:
         jobs = []
         first = 0
@@ -407,6 +432,9 @@ def floor_phase(stack: Stack, work: Path, *, clients: int, seconds: float, skip:
             jobs.append(pool.submit(_floor_client, (stack.db_url, clients, first, slots, patients, seconds, start_at, n)))
             first += n
         parts = [j.result() for j in jobs]
+    pg_seconds = sum(p["pg_seconds"] for p in parts)
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_seconds = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
     busy1 = _machine_busy()
     lat = sorted(x for p in parts for x in p["lat"])
     ok = sum(p["ok"] for p in parts)
@@ -423,6 +451,8 @@ def floor_phase(stack: Stack, work: Path, *, clients: int, seconds: float, skip:
         "errors": sum(p["errors"] for p in parts),
         "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else 0.0,
+        "client_cpu_ms_per_request": round(client_seconds * 1000 / max(1, len(lat)), 3),
+        "postgres_cpu_ms_per_request": round(pg_seconds * 1000 / max(1, len(lat)), 3),
         "machine_busy_share": round((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]), 3),
     }, skip + len(lat)
 
@@ -458,7 +488,8 @@ def integrity(stack: Stack) -> dict:
 
 def _say(name: str, figures: dict) -> None:
     keep = ("bookings_per_s", "requests_per_s", "p50_ms", "p95_ms", "p99_ms", "errors", "conflicts_409",
-            "generator_cpu_share", "server_cpu_share", "server_cpu_ms_per_request", "machine_busy_share")
+            "generator_cpu_share", "server_cpu_share", "server_cpu_ms_per_request", "postgres_cpu_ms_per_request",
+            "client_cpu_ms_per_request", "machine_busy_share")
     print(f"  {name}: " + ", ".join(f"{k}={figures[k]}" for k in keep if k in figures), file=sys.stderr, flush=True)
 
 
@@ -467,11 +498,16 @@ def run(quick: bool = False) -> dict:
         raise RuntimeError("wrk is needed: apt-get install -y wrk")
     seconds = 5 if quick else 10
     work = Path(tempfile.mkdtemp(prefix="collab-rush-"))
-    # Other work on the machine skews every figure: measure it first and report it.
-    b0 = _machine_busy()
-    time.sleep(2)
-    b1 = _machine_busy()
-    background = round((b1[0] - b0[0]) / max(1, b1[1] - b0[1]), 3)
+    # Other work on the machine skews every figure: wait (BENCH_QUIET_WAIT seconds at most) for
+    # it to fall below a quarter of the CPU, and report what it was.
+    wait_until = time.monotonic() + float(os.environ.get("BENCH_QUIET_WAIT", "0"))
+    while True:
+        b0 = _machine_busy()
+        time.sleep(2)
+        b1 = _machine_busy()
+        background = round((b1[0] - b0[0]) / max(1, b1[1] - b0[1]), 3)
+        if background < 0.25 or time.monotonic() > wait_until:
+            break
     print(f"  background machine busy share before the run: {background}", file=sys.stderr, flush=True)
     stack = Stack(work, days=2 if quick else 4)
     try:
@@ -504,6 +540,16 @@ def run(quick: bool = False) -> dict:
     ratio16 = round(book16["bookings_per_s"] / floor16["bookings_per_s"], 3) if floor16["bookings_per_s"] else 0.0
     ratio64 = round(book64["bookings_per_s"] / floor64["bookings_per_s"], 3) if floor64["bookings_per_s"] else 0.0
     errors = book16["errors"] + book64["errors"] + mixed["errors"]
+    # What the CPU each booking request costs would allow if the benchmark had the machine to
+    # itself: a projection, for runs that other work on the machine starved (background share).
+    cores = os.cpu_count() or 1
+    stack_ms = book64["server_cpu_ms_per_request"] + book64["postgres_cpu_ms_per_request"]
+    floor_ms = floor64["client_cpu_ms_per_request"] + floor64["postgres_cpu_ms_per_request"]
+    success = book64["bookings"] / max(1, book64["requests"])
+    projection = {
+        "projected_idle_bookings_per_s_64": round(cores * 1000 / stack_ms * success, 1) if stack_ms else 0.0,
+        "projected_idle_floor_ratio_64": round(floor_ms / stack_ms, 3) if stack_ms else 0.0,
+    }
     met = {
         "bookings_per_s_at_64": book64["bookings_per_s"] >= TARGETS["bookings_per_s_at_64"],
         "p99_ms_at_64": book64["p99_ms"] < TARGETS["p99_ms_at_64"],
@@ -529,6 +575,10 @@ def run(quick: bool = False) -> dict:
             "double_bookings": checks["double_bookings"],
             "server_peak_rss_mb": round(sampler.peak_mb, 1),
             "server_cpu_ms_per_booking_request_64": book64["server_cpu_ms_per_request"],
+            "postgres_cpu_ms_per_booking_request_64": book64["postgres_cpu_ms_per_request"],
+            "floor_cpu_ms_per_request_64": round(floor64["client_cpu_ms_per_request"]
+                                                 + floor64["postgres_cpu_ms_per_request"], 3),
+            **projection,
             "background_busy_share": background,
             "generator_cpu_share_64": book64["generator_cpu_share"],
             "targets_met": f"{sum(met.values())}/{len(met)}",
