@@ -51,7 +51,7 @@ class ActingRoleMiddleware:
             assignment_id = request.session.get(ACTING)
             if assignment_id is not None:
                 request.acting = (
-                    RoleAssignment.objects.select_related("organisation", "user")
+                    RoleAssignment.objects.select_related("organisation", "user", "service")
                     .filter(pk=assignment_id, user=request.user, is_active=True)
                     .first()
                 )

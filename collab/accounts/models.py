@@ -65,6 +65,12 @@ class RoleAssignment(models.Model):
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    # The service this role works in, where the organisation runs several (the collaborative runs
+    # the hub and out of hours). Relationships are with a service: an out-of-hours case gives the
+    # out-of-hours team a reason to look, not the hub. Empty means the organisation as a whole.
+    service = models.ForeignKey(
+        "organisations.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="role_assignments"
+    )
 
     class Meta:
         constraints = [
@@ -95,3 +101,15 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     address = models.CharField(max_length=64, db_index=True)
     occurred_at = models.DateTimeField(db_index=True)
+
+
+class Cis2Identity(models.Model):
+    """Links a user to their NHS CIS2 identity (the ID token's ``sub``, their UUID).
+
+    Linked by an administrator after checking who the person is; sign-in with CIS2 is refused
+    for a ``sub`` that is linked to nobody.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="cis2_identity")
+    sub = models.CharField(max_length=128, unique=True)
+    linked_at = models.DateTimeField()

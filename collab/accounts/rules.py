@@ -21,6 +21,9 @@ def is_second_factor_satisfied(request) -> bool:
     user = request.user
     if user.is_verified():
         return True
+    # NHS CIS2 authenticates at AAL3 (smartcard or equivalent): no second code is asked for.
+    if request.session.get("auth_method") == "cis2":
+        return True
     # Demo personas sign in with one click; they exist only outside production.
     return bool(user.is_demo_persona and not settings.PRODUCTION and request.session.get("demo_persona"))
 

@@ -22,6 +22,8 @@ def actor_from_assignment(assignment: RoleAssignment, *, channel: str = "web") -
         organisation_id=assignment.organisation_id,
         organisation_ods=assignment.organisation.ods_code,
         channel=channel,
+        service_id=assignment.service_id,
+        service_kind=assignment.service.kind if assignment.service_id else "",
     )
 
 
@@ -45,7 +47,7 @@ def login_failures_clear(*, username: str) -> None:
 def active_assignments(user: User):
     return (
         RoleAssignment.objects.filter(user=user, is_active=True)
-        .select_related("organisation", "user")
+        .select_related("organisation", "user", "service")
         .order_by("organisation__name", "role")
     )
 
@@ -64,7 +66,7 @@ def api_token_create(*, assignment: RoleAssignment) -> str:
 def api_token_assignment(token: str) -> RoleAssignment | None:
     row = (
         ApiToken.objects.filter(digest=_digest(token), revoked_at__isnull=True)
-        .select_related("role_assignment__user", "role_assignment__organisation")
+        .select_related("role_assignment__user", "role_assignment__organisation", "role_assignment__service")
         .first()
     )
     if row is None:
@@ -73,3 +75,23 @@ def api_token_assignment(token: str) -> RoleAssignment | None:
     if not assignment.is_active or not assignment.user.is_active:
         return None
     return assignment
+
+
+def reauthenticate(*, user: User, password: str, code: str, address: str, demo_session: bool) -> str:
+    """Check the user again (password and TOTP code) before a sensitive step such as break-glass.
+
+    Returns how they were checked, for the record, or "" if they were not. Demo personas have no
+    password or authenticator: outside production only, their one-click session stands in, and
+    the record says so.
+    """
+    if user.is_demo_persona and demo_session and not settings.PRODUCTION:
+        return "demo persona (not production)"
+    if login_is_rate_limited(username=user.username, address=address):
+        return ""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    if user.check_password(password or "") and device is not None and device.verify_token(code or ""):
+        return "password and authenticator code"
+    login_failure_record(username=user.username, address=address)
+    return ""

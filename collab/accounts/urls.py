@@ -8,4 +8,6 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("role/", views.choose_role, name="choose_role"),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("cis2/", views.cis2_start, name="cis2_start"),
+    path("cis2/callback/", views.cis2_callback, name="cis2_callback"),
 ]

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from collab.accounts import services
+from collab.accounts import oidc, services
 from collab.accounts.forms import CodeForm, RoleForm, SignInForm
 from collab.accounts.middleware import ACTING, LAST_SEEN, SIGNED_IN_AT
+from collab.core.audit import Actor, audit_record
 from collab.core.forms import error_list, field_error
 
 
@@ -71,7 +72,7 @@ def sign_in(request):
         request,
         "accounts/sign_in.jinja",
         {"title": "Sign in", "form": form, "errors": error_list(form, extra), "field_error": field_error,
-         "next": _safe_next(request)},
+         "next": _safe_next(request), "cis2_enabled": oidc.enabled()},
         status=status,
     )
 
@@ -160,3 +161,38 @@ def sign_out(request):
         messages.info(request, "You have signed out.")
         return redirect(settings.LOGIN_URL_PATH)
     return render(request, "accounts/sign_out.jinja", {"title": "Sign out"})
+
+
+@require_http_methods(["GET"])
+def cis2_start(request):
+    """Send the browser to NHS CIS2 (authorization code flow with PKCE and a nonce)."""
+    if not oidc.enabled():
+        return render(request, "core/forbidden.jinja", {"title": "CIS2 sign-in is not set up here"}, status=404)
+    try:
+        return redirect(oidc.authorization_url(request.session))
+    except oidc.Cis2Refused as e:
+        messages.error(request, e.message)
+        return redirect(settings.LOGIN_URL_PATH)
+
+
+@require_http_methods(["GET"])
+def cis2_callback(request):
+    if not oidc.enabled():
+        return render(request, "core/forbidden.jinja", {"title": "CIS2 sign-in is not set up here"}, status=404)
+    try:
+        done = oidc.complete(request.session, state=request.GET.get("state", ""), code=request.GET.get("code", ""),
+                             error=request.GET.get("error", ""))
+    except oidc.Cis2Refused as e:
+        audit_record(actor=Actor(user_id=None, username="", role="", organisation_id=None, organisation_ods=""),
+                     action="signin.cis2", allowed=False, reason=e.reason)
+        return render(request, "accounts/cis2_refused.jinja", {"title": "You cannot sign in", "message": e.message},
+                      status=403)
+    start_session(request, done.user)
+    # CIS2 authenticates at AAL3 (smartcard or equivalent): it is the second factor.
+    request.session["auth_method"] = "cis2"
+    request.session[ACTING] = done.assignment.pk
+    audit_record(actor=services.actor_from_assignment(done.assignment), action="signin.cis2", allowed=True,
+                 reason=f"selected_roleid {done.selected_roleid}")
+    messages.info(request, f"Signed in with NHS CIS2 as {done.assignment.get_role_display()} at "
+                           f"{done.assignment.organisation.display_name}.")
+    return redirect("core:home")

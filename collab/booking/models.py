@@ -241,6 +241,10 @@ class PracticeTask(models.Model):
     practice = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="tasks")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="practice_tasks")
     appointment = models.ForeignKey(Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
+    # The signed note behind the task (an out-of-hours review): the practice reads it on the task.
+    consultation = models.ForeignKey(
+        "records.Consultation", null=True, blank=True, on_delete=models.PROTECT, related_name="practice_tasks"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     urgent = models.BooleanField(default=False)
     description = models.TextField()

@@ -16,6 +16,7 @@ from collab.booking.models import (
     UsageEntry,
 )
 from collab.organisations.models import Organisation
+from collab.patients.relationships import acts_in, recent_since
 
 MAX_SEARCH_DAYS = 14  # GP Connect: a slot search covers 14 days at most.
 
@@ -136,7 +137,14 @@ def duty_rota(*, day: dt.date) -> QuerySet[DutyDoctor]:
 
 
 def hub_appointment_relationship(actor, org_kind: str, patient) -> str | None:
-    """Hub staff have a relationship with patients who have a hub appointment."""
-    if org_kind == "collaborative" and Appointment.objects.filter(patient_id=patient.pk).exists():
-        return "hub appointment"
+    """The hub has a relationship with a patient whose hub appointment is current or recent:
+    booked for the future, or started within RELATIONSHIP_RECENT_DAYS (default 28)."""
+    if not acts_in(actor, org_kind, "remote_hub"):
+        return None
+    live = (
+        Appointment.objects.filter(patient_id=patient.pk, slot__starts_at__gte=recent_since())
+        .exclude(status=Appointment.Status.CANCELLED)
+    )
+    if live.exists():
+        return "current or recent hub appointment"
     return None

@@ -36,6 +36,12 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = [h for h in os.environ.get("COLLAB_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
+# A triage, appointment or case gives its service a legitimate relationship with the patient
+# while it is current and for this many days after (the shared record's access rule).
+RELATIONSHIP_RECENT_DAYS = int(os.environ.get("COLLAB_RELATIONSHIP_RECENT_DAYS", 28))
+# Break-glass emergency access lasts this long before the user must break glass again.
+BREAK_GLASS_MINUTES = int(os.environ.get("COLLAB_BREAK_GLASS_MINUTES", 30))
+
 # Test NHS numbers (999...) are accepted everywhere but production.
 ALLOW_TEST_NHS_NUMBERS = _env_bool("COLLAB_ALLOW_TEST_NHS_NUMBERS", not PRODUCTION)
 
@@ -54,6 +60,9 @@ INSTALLED_APPS = [
     "collab.booking",
     "collab.api",
     "collab.analytics",
+    "collab.privacy",
+    "collab.ooh",
+    "collab.records",
 ]
 if not PRODUCTION:
     INSTALLED_APPS.append("collab.nonprod")
@@ -197,6 +206,15 @@ LOGGING = {
     },
 }
 LOGIN_URL_PATH = "/account/sign-in/"
+
+# NHS CIS2 (OIDC, authorization code flow with PKCE), beside the local password + TOTP sign-in.
+# Off unless CIS2_ISSUER is set. The issuer's /.well-known/openid-configuration names the endpoints.
+CIS2_ISSUER = os.environ.get("COLLAB_CIS2_ISSUER", "")
+CIS2_CLIENT_ID = os.environ.get("COLLAB_CIS2_CLIENT_ID", "")
+CIS2_CLIENT_SECRET = os.environ.get("COLLAB_CIS2_CLIENT_SECRET", "")
+CIS2_REDIRECT_URI = os.environ.get("COLLAB_CIS2_REDIRECT_URI", "")
+CIS2_SCOPES = os.environ.get("COLLAB_CIS2_SCOPES", "openid profile nationalrbacaccess")
+CIS2_TIMEOUT_SECONDS = float(os.environ.get("COLLAB_CIS2_TIMEOUT", 10))
 
 # Outside production, serve static files straight from the app folders (no collectstatic step).
 WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -12,6 +12,9 @@ urlpatterns = [
     # The booking hot path, ahead of the API's own route for it (docs/adr/0004-booking-hot-path.md).
     path("fhir/Appointment", appointment_create, name="fhir-appointment-create"),
     path("fhir/", api.urls),
+    path("privacy/", include("collab.privacy.urls")),
+    path("records/", include("collab.records.urls")),
+    path("ooh/", include("collab.ooh.urls")),
 ]
 if "collab.nonprod" in settings.INSTALLED_APPS:
     urlpatterns.append(path("demo/", include("collab.nonprod.urls")))

@@ -30,6 +30,9 @@ class Actor:
     organisation_id: int | None
     organisation_ods: str
     channel: str = "web"
+    # The service acted in (hub, out of hours...), when the role names one; "" = the organisation.
+    service_id: int | None = None
+    service_kind: str = ""
 
 
 def audit_row(

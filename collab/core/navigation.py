@@ -20,6 +20,9 @@ def navigation_for(acting) -> list[dict]:
         ]
         if role == Role.PRACTICE_MANAGER:
             items.append({"text": "Buy hub capacity", "href": reverse("booking:capacity_requests")})
+    elif kind == "collaborative" and getattr(acting.service, "kind", "") == "out_of_hours":
+        if role in CLINICAL_ROLES:
+            items.append({"text": "Out-of-hours cases", "href": reverse("ooh:cases")})
     elif kind == "collaborative":
         if role in CLINICAL_ROLES:
             items.append({"text": "My day list", "href": reverse("booking:day_list")})
@@ -29,4 +32,6 @@ def navigation_for(acting) -> list[dict]:
                 {"text": "Hub use by practice", "href": reverse("booking:usage")},
                 {"text": "Duty doctors", "href": reverse("booking:duty_rota")},
             ]
+        if role == Role.PRIVACY_OFFICER:
+            items.append({"text": "Record access", "href": reverse("privacy:index")})
     return items

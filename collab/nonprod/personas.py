@@ -40,4 +40,8 @@ PERSONAS = [
             "Analyst: activity dashboards, no patient records."),
     Persona("paula.privacy", "Paula", "Hughes", Role.PRIVACY_OFFICER, COLLABORATIVE_ODS,
             "Privacy officer: who looked at which record, and why."),
+    Persona("olivia.ooh", "Olivia", "Bennett", Role.GP, COLLABORATIVE_ODS,
+            "Out-of-hours GP: the evening case list from NHS 111 and triage, consultations, reviews booked at practices."),
 ]
+# Personas who act in one of the collaborative's services rather than the organisation as a whole.
+PERSONA_SERVICES = {"olivia.ooh": "out_of_hours"}

@@ -262,7 +262,11 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
             requested_at=now, first_date=today + dt.timedelta(days=1), last_date=today + dt.timedelta(days=5),
             slots_requested=20, reason=CapacityRequest.Reason.STAFF_SICKNESS, detail="Two GPs off sick this week",
         )
+        progress("Out of hours")
+        ooh_cases = seed_out_of_hours(collaborative=collaborative, practices=practices,
+                                      patients_by_practice=patients_by_practice, rng=rng, now=now)
     return {
+        "ooh_cases": ooh_cases,
         "practices": len(practices),
         "pcns": len(pcns),
         "patients": len(patients),
@@ -272,3 +276,65 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
         "appointments": len(saved),
         "days": len(list(_weekdays(first_day, last_day))),
     }
+
+
+OOH_COMPLAINTS = [
+    ("Chest pain since this evening, worse on breathing in", "urgent", "nhs111"),
+    ("High temperature and confusion, lives alone", "urgent", "nhs111"),
+    ("Toddler with fever and not feeding well", "less_urgent", "nhs111"),
+    ("Ran out of inhaler, wheezy", "less_urgent", "triage"),
+    ("Vomiting for two days", "routine", "nhs111"),
+    ("Palliative care: pain not controlled", "urgent", "triage"),
+    ("Painful swollen calf after a long flight", "less_urgent", "nhs111"),
+    ("Cystitis symptoms", "routine", "triage"),
+]
+
+
+def seed_out_of_hours(*, collaborative, practices, patients_by_practice, rng, now) -> int:
+    """The out-of-hours service: tonight's shifts, the case list, and the OOH GP persona in it."""
+    from collab.nonprod.personas import PERSONA_SERVICES
+    from collab.ooh.models import OohCase, OohShift
+
+    tz = timezone.get_current_timezone()
+    ooh = Service.objects.create(organisation=collaborative, kind=Service.Kind.OUT_OF_HOURS, name="Out of hours",
+                                 phone="01432 000111")
+    kinds = {"out_of_hours": ooh}
+    for username, kind in PERSONA_SERVICES.items():
+        RoleAssignment.objects.filter(user__username=username, organisation=collaborative).update(service=kinds[kind])
+    olivia = User.objects.get(username="olivia.ooh")
+    others = []
+    for n, role in enumerate([Role.GP, Role.ADVANCED_NURSE_PRACTITIONER, Role.ADVANCED_NURSE_PRACTITIONER]):
+        u = User.objects.create(username=f"ooh.{role}.{n}", first_name=rng.choice(FIRST), last_name=rng.choice(LAST))
+        u.set_unusable_password()
+        u.save(update_fields=["password"])
+        RoleAssignment.objects.create(user=u, organisation=collaborative, role=role, service=ooh)
+        others.append((u, role))
+    today = timezone.localdate()
+    shifts = []
+    for day in (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)):
+        evening = dt.datetime.combine(day, dt.time(18, 30), tzinfo=tz)
+        shifts.append(OohShift(service=ooh, clinician=olivia, role=Role.GP, starts_at=evening,
+                               ends_at=evening + dt.timedelta(hours=14), base="Hereford County Hospital OOH base"))
+        for k, (u, role) in enumerate(others):
+            shifts.append(OohShift(service=ooh, clinician=u, role=role, starts_at=evening + dt.timedelta(hours=k),
+                                   ends_at=evening + dt.timedelta(hours=8 + k),
+                                   base=["Leominster base", "Visiting car", "Telephone assessment"][k % 3]))
+    OohShift.objects.bulk_create(shifts)
+    # The first case is a newly registered Ledbury Health Partnership patient with no hub history:
+    # the practice (Lucy's) sees the review it gets, and the hub has no relationship with them.
+    home = next(p for p in practices if p.ods_code == "M81012")
+    numbers = _test_nhs_numbers(rng)
+    number = next(n for n in numbers if not Patient.objects.filter(nhs_number=n).exists())
+    newcomer = Patient.objects.create(nhs_number=number, given_name="Dafydd", family_name="Gwilliam",
+                                      date_of_birth=dt.date(1958, 3, 14), phone="07700 900456", registered_practice=home)
+    cases = []
+    for n, (complaint, priority, source) in enumerate(OOH_COMPLAINTS):
+        patient = newcomer if n == 0 else rng.choice(patients_by_practice[rng.choice(practices).pk])
+        cases.append(OohCase(
+            service=ooh, patient=patient, source=source,
+            source_reference=f"111-{rng.randint(100000, 999999)}" if source == "nhs111" else "",
+            presenting_complaint=complaint, priority=priority,
+            received_at=now - dt.timedelta(minutes=15 + 20 * n),
+        ))
+    OohCase.objects.bulk_create(cases)
+    return len(cases)

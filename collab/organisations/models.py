@@ -60,6 +60,8 @@ class Service(models.Model):
     class Kind(models.TextChoices):
         REMOTE_HUB = "remote_hub", "Remote hub"
         PRACTICE = "practice", "Practice"
+        OUT_OF_HOURS = "out_of_hours", "Out of hours"
+        ENHANCED_ACCESS = "enhanced_access", "Enhanced access"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="services")
     kind = models.CharField(max_length=32, choices=Kind.choices)

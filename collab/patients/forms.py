@@ -20,3 +20,13 @@ class NhsNumberField(forms.CharField):
 
 class FindPatientForm(forms.Form):
     nhs_number = NhsNumberField()
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500, min_length=10,
+        error_messages={"required": "Say why you need emergency access",
+                        "min_length": "Say why you need emergency access (at least 10 characters)"},
+    )
+    password = forms.CharField(max_length=200, strip=False, required=False, widget=forms.PasswordInput)
+    code = forms.CharField(max_length=6, required=False)

@@ -8,8 +8,12 @@ relationship names it. No check, no relationship: access is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from collab.core.audit import Actor
@@ -25,6 +29,21 @@ def register(name: str, check: RelationshipCheck) -> None:
     if any(n == name for n, _ in _checks):
         return
     _checks.append((name, check))
+
+
+def recent_since(now: dt.datetime | None = None) -> dt.datetime:
+    """The start of "current or recent": RELATIONSHIP_RECENT_DAYS (default 28) days ago."""
+    return (now or timezone.now()) - dt.timedelta(days=settings.RELATIONSHIP_RECENT_DAYS)
+
+
+def acts_in(actor: Actor, org_kind: str, service_kind: str) -> bool:
+    """Whether the actor acts in the collaborative's service of this kind.
+
+    A collaborative role naming no service acts in the remote hub (see access.where_acting).
+    """
+    if org_kind != "collaborative":
+        return False
+    return (actor.service_kind or "remote_hub") == service_kind
 
 
 def relationship(actor: Actor, org_kind: str, patient: Patient) -> str | None:

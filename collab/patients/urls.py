@@ -6,4 +6,5 @@ app_name = "patients"
 urlpatterns = [
     path("", views.find, name="find"),
     path("<int:patient_id>/", views.patient_detail, name="detail"),
+    path("<int:patient_id>/break-glass/", views.break_glass, name="break_glass"),
 ]

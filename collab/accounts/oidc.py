@@ -1,0 +1,171 @@
+"""Sign in with NHS CIS2: OpenID Connect, authorization code flow with PKCE and a nonce.
+
+1. ``authorization_url`` makes a state, a nonce and a PKCE verifier (kept in the session) and
+   sends the browser to the provider.
+2. ``complete`` checks the state, exchanges the code (with the verifier) at the token endpoint,
+   verifies the ID token with PyJWT against the provider's JWKS (signature, issuer, audience,
+   expiry, nonce), fetches UserInfo and refuses a ``sub`` that differs from the ID token's.
+3. The ``sub`` must be linked to a local user (Cis2Identity); the role the user selected at
+   CIS2 (``selected_roleid``) is looked up in their ``nhsid_nrbac_roles`` and mapped to exactly one
+   local RoleAssignment: same organisation (ODS code), same national RBAC job role. A user with no
+   selected role, or one that maps to nothing, gets no access.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+import jwt
+from django.conf import settings
+
+from collab.accounts.models import RBAC_JOB_ROLES, Cis2Identity, RoleAssignment, User
+
+SESSION_KEY = "collab_cis2_pending"
+_discovery_cache: dict[str, tuple[float, dict]] = {}
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+
+
+class Cis2Refused(Exception):
+    """Sign-in refused; ``message`` is safe to show, ``reason`` goes to the audit trail."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.reason = reason or message
+
+
+@dataclass(frozen=True, slots=True)
+class Cis2SignIn:
+    user: User
+    assignment: RoleAssignment
+    sub: str
+    selected_roleid: str
+
+
+def enabled() -> bool:
+    return bool(settings.CIS2_ISSUER and settings.CIS2_CLIENT_ID)
+
+
+def _check_url(url: str) -> str:
+    local = url.startswith(("http://127.0.0.1", "http://localhost"))
+    if not url.startswith("https://") and not (local and not settings.PRODUCTION):
+        raise Cis2Refused("CIS2 is not available", f"refusing non-HTTPS endpoint {url}")
+    return url
+
+
+def _http_json(url: str, *, data: dict | None = None, token: str = "") -> dict:
+    headers = {"Accept": "application/json"}
+    body = None
+    if data is not None:
+        body = urllib.parse.urlencode(data).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(_check_url(url), data=body, headers=headers, method="POST" if body else "GET")  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=settings.CIS2_TIMEOUT_SECONDS) as resp:  # noqa: S310 - checked
+            return json.loads(resp.read())
+    except (OSError, ValueError) as e:
+        raise Cis2Refused("CIS2 did not answer. Try again, or sign in with your password.", f"{url}: {e}") from e
+
+
+def discovery() -> dict:
+    issuer = settings.CIS2_ISSUER.rstrip("/")
+    hit = _discovery_cache.get(issuer)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    doc = _http_json(issuer + "/.well-known/openid-configuration")
+    if doc.get("issuer", "").rstrip("/") != issuer:
+        raise Cis2Refused("CIS2 is not available", "discovery issuer does not match the configured issuer")
+    _discovery_cache[issuer] = (time.monotonic() + 3600, doc)
+    return doc
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def authorization_url(session) -> str:
+    doc = discovery()
+    state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    session[SESSION_KEY] = {"state": state, "nonce": nonce, "verifier": verifier, "at": time.time()}
+    query = urllib.parse.urlencode({
+        "response_type": "code", "client_id": settings.CIS2_CLIENT_ID, "redirect_uri": settings.CIS2_REDIRECT_URI,
+        "scope": settings.CIS2_SCOPES, "state": state, "nonce": nonce,
+        "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest()), "code_challenge_method": "S256",
+    })
+    return _check_url(doc["authorization_endpoint"]) + "?" + query
+
+
+def _verify_id_token(id_token: str, *, doc: dict, nonce: str) -> dict:
+    jwks_uri = _check_url(doc["jwks_uri"])
+    client = _jwks_clients.setdefault(jwks_uri, jwt.PyJWKClient(jwks_uri, cache_keys=True, lifespan=3600))
+    try:
+        key = client.get_signing_key_from_jwt(id_token)
+        claims = jwt.decode(
+            id_token, key.key, algorithms=["RS256", "RS512", "ES256"], audience=settings.CIS2_CLIENT_ID,
+            issuer=doc["issuer"], options={"require": ["exp", "iat", "sub", "aud", "iss", "nonce"]}, leeway=30,
+        )
+    except jwt.PyJWTError as e:
+        raise Cis2Refused("CIS2 sign-in could not be verified", f"ID token invalid: {e}") from e
+    if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+        raise Cis2Refused("CIS2 sign-in could not be verified", "ID token nonce does not match")
+    return claims
+
+
+def _rbac_code(role_code: str) -> str:
+    """The job role code from CIS2's "S8000:G8000:R8000" (or a bare "R8000")."""
+    return next((part for part in role_code.split(":") if part.startswith("R")), "")
+
+
+def map_role(*, user: User, selected_roleid: str, nrbac_roles: list[dict]) -> RoleAssignment:
+    if not selected_roleid:
+        raise Cis2Refused("You have no role selected in your NHS Care Identity, so you have no access to collab.",
+                          "no selected_roleid")
+    selected = next((r for r in nrbac_roles if str(r.get("person_roleid")) == str(selected_roleid)), None)
+    if selected is None:
+        raise Cis2Refused("Your selected role was not found. Sign in again and choose a role.",
+                          f"selected_roleid {selected_roleid} not in nhsid_nrbac_roles")
+    ods, code = selected.get("org_code", ""), _rbac_code(selected.get("role_code", ""))
+    candidates = [a for a in RoleAssignment.objects.filter(user=user, is_active=True, organisation__ods_code=ods)
+                  .select_related("organisation", "user", "service") if RBAC_JOB_ROLES.get(a.role) == code]
+    if len(candidates) != 1:
+        raise Cis2Refused("Your selected role does not give you access to collab. Ask your administrator.",
+                          f"{len(candidates)} local roles match {code} at {ods}")
+    return candidates[0]
+
+
+def complete(session, *, state: str, code: str, error: str = "") -> Cis2SignIn:
+    pending = session.pop(SESSION_KEY, None)
+    if error:
+        raise Cis2Refused("CIS2 sign-in was cancelled or failed.", f"provider error {error}")
+    if not pending or not state or not secrets.compare_digest(pending["state"], state):
+        raise Cis2Refused("CIS2 sign-in could not be verified. Start again.", "state does not match")
+    if time.time() - pending["at"] > 600:
+        raise Cis2Refused("CIS2 sign-in took too long. Start again.", "sign-in older than 10 minutes")
+    doc = discovery()
+    tokens = _http_json(doc["token_endpoint"], data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": settings.CIS2_REDIRECT_URI,
+        "client_id": settings.CIS2_CLIENT_ID, "client_secret": settings.CIS2_CLIENT_SECRET,
+        "code_verifier": pending["verifier"],
+    })
+    if "id_token" not in tokens or "access_token" not in tokens:
+        raise Cis2Refused("CIS2 sign-in could not be verified", f"token endpoint: {tokens.get('error', 'no tokens')}")
+    claims = _verify_id_token(tokens["id_token"], doc=doc, nonce=pending["nonce"])
+    userinfo = _http_json(doc["userinfo_endpoint"], token=tokens["access_token"])
+    if userinfo.get("sub") != claims["sub"]:
+        raise Cis2Refused("CIS2 sign-in could not be verified", "UserInfo sub does not match the ID token sub")
+    link = Cis2Identity.objects.select_related("user").filter(sub=claims["sub"], user__is_active=True).first()
+    if link is None:
+        raise Cis2Refused("Your NHS Care Identity is not linked to a collab account. Ask your administrator.",
+                          f"sub {claims['sub']} not linked")
+    selected = str(claims.get("selected_roleid") or userinfo.get("selected_roleid") or "")
+    assignment = map_role(user=link.user, selected_roleid=selected, nrbac_roles=userinfo.get("nhsid_nrbac_roles", []))
+    return Cis2SignIn(user=link.user, assignment=assignment, sub=claims["sub"], selected_roleid=selected)

@@ -1,0 +1,124 @@
+"""A small fake of NHS CIS2 (an OpenID Connect provider) for tests: a WSGI app on a local port.
+
+It does what the real provider does that collab relies on: discovery, an authorization endpoint
+that redirects back with a code (for whichever identity the test has "put the smartcard in"),
+a token endpoint that checks the client secret and the PKCE verifier and returns an RS256 ID
+token carrying the nonce and ``selected_roleid``, a UserInfo endpoint with ``nhsid_nrbac_roles``,
+and a JWKS. Knobs let tests make it misbehave (mismatched sub, wrong key, no role).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class FakeCis2:
+    def __init__(self, *, client_id: str = "collab-test", client_secret: str = "s3cret"):  # noqa: S107
+        self.client_id, self.client_secret = client_id, client_secret
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.identity: dict = {}
+        self.codes: dict[str, dict] = {}
+        self.tokens: dict[str, dict] = {}
+        self.userinfo_sub_override: str | None = None
+        self.sign_with_other_key = False
+        self.nonce_override: str | None = None
+        self._server = make_server("127.0.0.1", 0, self.app, handler_class=_Quiet)
+        self.issuer = f"http://127.0.0.1:{self._server.server_port}/realms/NHSIdentity"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def sign_in_as(self, *, sub: str, roles: list[dict], selected_roleid: str | None):
+        self.identity = {"sub": sub, "roles": roles, "selected_roleid": selected_roleid}
+
+    # ------------------------------------------------------------------ WSGI
+
+    def app(self, environ, start_response):
+        path = environ["PATH_INFO"].removeprefix("/realms/NHSIdentity")
+        query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+        body = {}
+        if environ["REQUEST_METHOD"] == "POST":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            body = dict(urllib.parse.parse_qsl(environ["wsgi.input"].read(size).decode()))
+        handler = {"/.well-known/openid-configuration": self.discovery, "/authorize": self.authorize,
+                   "/access_token": self.token, "/userinfo": self.userinfo, "/connect/jwk_uri": self.jwks}.get(path)
+        if handler is None:
+            return self._json(start_response, {"error": "not_found"}, "404 Not Found")
+        return handler(start_response, query=query, body=body, environ=environ)
+
+    def _json(self, start_response, doc, status="200 OK"):
+        start_response(status, [("Content-Type", "application/json")])
+        return [json.dumps(doc).encode()]
+
+    def discovery(self, start_response, **_):
+        return self._json(start_response, {
+            "issuer": self.issuer, "authorization_endpoint": self.issuer + "/authorize",
+            "token_endpoint": self.issuer + "/access_token", "userinfo_endpoint": self.issuer + "/userinfo",
+            "jwks_uri": self.issuer + "/connect/jwk_uri", "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"], "id_token_signing_alg_values_supported": ["RS256"],
+        })
+
+    def authorize(self, start_response, query, **_):
+        assert query["client_id"] == self.client_id and query["response_type"] == "code"
+        assert query["code_challenge_method"] == "S256" and "openid" in query["scope"].split()
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {"challenge": query["code_challenge"], "nonce": query["nonce"],
+                            "redirect_uri": query["redirect_uri"], **self.identity}
+        location = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]})
+        start_response("302 Found", [("Location", location)])
+        return [b""]
+
+    def token(self, start_response, body, **_):
+        grant = self.codes.pop(body.get("code", ""), None)
+        verifier = body.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if (grant is None or body.get("client_secret") != self.client_secret or challenge != grant["challenge"]
+                or body.get("redirect_uri") != grant["redirect_uri"]):
+            return self._json(start_response, {"error": "invalid_grant"}, "400 Bad Request")
+        now = int(time.time())
+        claims = {"iss": self.issuer, "aud": self.client_id, "sub": grant["sub"], "iat": now, "exp": now + 300,
+                  "nonce": self.nonce_override or grant["nonce"], "auth_time": now, "acr": "AAL3_ANY"}
+        if grant["selected_roleid"]:
+            claims["selected_roleid"] = grant["selected_roleid"]
+        key = self.other_key if self.sign_with_other_key else self.key
+        id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "fake-1"})
+        access = secrets.token_urlsafe(16)
+        self.tokens[access] = grant
+        return self._json(start_response, {"access_token": access, "id_token": id_token, "token_type": "Bearer",
+                                           "expires_in": 300})
+
+    def userinfo(self, start_response, environ, **_):
+        grant = self.tokens.get(environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer "))
+        if grant is None:
+            return self._json(start_response, {"error": "invalid_token"}, "401 Unauthorized")
+        return self._json(start_response, {
+            "sub": self.userinfo_sub_override or grant["sub"], "nhsid_useruid": grant["sub"],
+            "nhsid_nrbac_roles": grant["roles"], "name": "Test Clinician",
+        })
+
+    def jwks(self, start_response, **_):
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": "fake-1", "use": "sig", "alg": "RS256"})
+        return self._json(start_response, {"keys": [jwk]})

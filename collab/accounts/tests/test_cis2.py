@@ -1,0 +1,121 @@
+"""CIS2 sign-in against a local fake OIDC provider: code flow with PKCE and nonce, ID token
+verified against the JWKS, selected role mapped to a local role; no role or a mismatched sub
+gets no access."""
+
+import urllib.parse
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from collab.accounts import oidc
+from collab.accounts.models import Cis2Identity, Role
+from collab.accounts.tests.fake_cis2 import FakeCis2
+from collab.core.models import AuditEvent
+from collab.core.tests.factories import PracticeFactory, RoleAssignmentFactory
+
+pytestmark = pytest.mark.django_db
+SUB = "555042712105"
+
+
+@pytest.fixture
+def cis2(settings):
+    with FakeCis2() as fake:
+        settings.CIS2_ISSUER = fake.issuer
+        settings.CIS2_CLIENT_ID = fake.client_id
+        settings.CIS2_CLIENT_SECRET = fake.client_secret
+        settings.CIS2_REDIRECT_URI = "http://testserver/account/cis2/callback/"
+        oidc._discovery_cache.clear()
+        oidc._jwks_clients.clear()
+        yield fake
+
+
+@pytest.fixture
+def gp():
+    practice = PracticeFactory(ods_code="M81026")
+    assignment = RoleAssignmentFactory(organisation=practice, role=Role.GP)
+    RoleAssignmentFactory(user=assignment.user, organisation=practice, role=Role.PRACTICE_MANAGER)
+    Cis2Identity.objects.create(user=assignment.user, sub=SUB, linked_at=timezone.now())
+    return assignment
+
+
+ROLES = [
+    {"person_roleid": "100000000001", "org_code": "M81026", "role_code": "S8000:G8000:R8000",
+     "role_name": '"Clinical":"Clinical Provision":"Clinical Practitioner Access Role"'},
+    {"person_roleid": "100000000002", "org_code": "M81012", "role_code": "S8000:G8000:R8000"},
+    {"person_roleid": "100000000003", "org_code": "M81026", "role_code": "S8000:G8000:R8003"},
+]
+
+
+def sign_in(client, fake):
+    r = client.get("/account/cis2/")
+    assert r.status_code == 302
+    auth = urllib.parse.urlparse(r["Location"])
+    params = dict(urllib.parse.parse_qsl(auth.query))
+    assert params["code_challenge_method"] == "S256" and params["nonce"] and params["state"]
+    back = httpx.get(r["Location"], follow_redirects=False)
+    callback = urllib.parse.urlparse(back.headers["Location"])
+    return client.get(callback.path + "?" + callback.query)
+
+
+def test_selected_role_maps_to_the_local_role_and_opens_pages_without_totp(client, cis2, gp):
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
+    r = sign_in(client, cis2)
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert client.session["collab_acting_assignment"] == gp.pk
+    assert client.get("/hub/slots/").status_code == 200
+    row = AuditEvent.objects.get(action="signin.cis2")
+    assert (row.outcome, row.role, row.organisation_ods) == ("allowed", "gp", "M81026")
+
+
+@pytest.mark.parametrize(("case", "selected", "message"), [
+    ("no role selected", None, b"no role selected"),
+    ("role at another organisation", "100000000002", b"does not give you access"),
+    ("role with no local equivalent", "100000000003", b"does not give you access"),
+    ("unknown role id", "999", b"was not found"),
+])
+def test_no_usable_role_means_no_access(client, cis2, gp, case, selected, message):
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid=selected)
+    r = sign_in(client, cis2)
+    assert r.status_code == 403 and message in r.content, case
+    assert "_auth_user_id" not in client.session
+    assert client.get("/hub/slots/").status_code == 302
+    assert AuditEvent.objects.get(action="signin.cis2").outcome == "refused"
+
+
+def test_mismatched_sub_is_refused(client, cis2, gp):
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
+    cis2.userinfo_sub_override = "someone-else"
+    r = sign_in(client, cis2)
+    assert r.status_code == 403 and "_auth_user_id" not in client.session
+    assert "sub does not match" in AuditEvent.objects.get(action="signin.cis2").reason
+
+
+def test_unlinked_sub_is_refused(client, cis2, gp):
+    cis2.sign_in_as(sub="123456789012", roles=ROLES, selected_roleid="100000000001")
+    r = sign_in(client, cis2)
+    assert r.status_code == 403 and b"not linked" in r.content
+
+
+@pytest.mark.parametrize("tamper", ["wrong_key", "wrong_nonce"])
+def test_id_token_must_verify(client, cis2, gp, tamper):
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
+    if tamper == "wrong_key":
+        cis2.sign_with_other_key = True
+    else:
+        cis2.nonce_override = "replayed"
+    r = sign_in(client, cis2)
+    assert r.status_code == 403 and "_auth_user_id" not in client.session
+
+
+def test_state_must_match(client, cis2, gp):
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
+    client.get("/account/cis2/")
+    r = client.get("/account/cis2/callback/?code=x&state=forged")
+    assert r.status_code == 403 and "_auth_user_id" not in client.session
+
+
+def test_cis2_is_off_unless_configured(client, settings):
+    settings.CIS2_ISSUER = ""
+    assert client.get("/account/cis2/").status_code == 404
+    assert b"cis2-sign-in" not in client.get("/account/sign-in/").content

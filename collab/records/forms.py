@@ -1,0 +1,33 @@
+from django import forms
+
+
+class NoteForm(forms.Form):
+    history = forms.CharField(required=False, max_length=10000)
+    examination = forms.CharField(required=False, max_length=10000)
+    assessment = forms.CharField(required=False, max_length=10000)
+    plan = forms.CharField(required=False, max_length=10000)
+    safety_netting = forms.CharField(required=False, max_length=10000)
+    follow_up_needed = forms.BooleanField(required=False)
+    follow_up_note = forms.CharField(required=False, max_length=500)
+
+
+class ProblemForm(forms.Form):
+    term = forms.CharField(max_length=255, error_messages={"required": "Enter the problem"})
+    snomed_concept_id = forms.CharField(required=False, max_length=18)
+
+
+class PrescriptionForm(forms.Form):
+    medication = forms.CharField(max_length=255, error_messages={"required": "Enter the medication"})
+    dosage = forms.CharField(required=False, max_length=255)
+    quantity = forms.CharField(required=False, max_length=64)
+    dmd_code = forms.CharField(required=False, max_length=18)
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(max_length=10000, error_messages={"required": "Enter the addendum"})
+
+
+class ReviewForm(forms.Form):
+    urgency = forms.ChoiceField(choices=[("routine", "Routine"), ("urgent", "Urgent")],
+                                error_messages={"required": "Choose routine or urgent"})
+    description = forms.CharField(max_length=2000, error_messages={"required": "Say what the practice should review"})
