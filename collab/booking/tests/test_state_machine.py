@@ -120,7 +120,8 @@ class BookingMachine(RuleBasedStateMachine):
         target = self.patients[patient]
         actor, kind = (self.hub_actor, "collaborative") if as_hub else (self.practice_actor, "practice")
         before = AuditEvent.objects.filter(patient_id=target.pk, action=Action.VIEW).count()
-        expect_allowed = not as_hub or Appointment.objects.filter(patient=target).exists()
+        # The hub's relationship is a current (not cancelled) hub appointment.
+        expect_allowed = not as_hub or Appointment.objects.filter(patient=target).exclude(status="cancelled").exists()
         try:
             access_patient(actor=actor, actor_org_kind=kind, patient=target, action=Action.VIEW,
                            object_type="patient", object_id=target.pk)
