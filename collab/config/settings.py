@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "collab.privacy",
     "collab.ooh",
     "collab.records",
+    "collab.triage",
 ]
 if not PRODUCTION:
     INSTALLED_APPS.append("collab.nonprod")

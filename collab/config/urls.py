@@ -9,6 +9,7 @@ urlpatterns = [
     path("account/", include("collab.accounts.urls")),
     path("patients/", include("collab.patients.urls")),
     path("hub/", include("collab.booking.urls")),
+    path("triage/", include("collab.triage.urls")),
     # The booking hot path, ahead of the API's own route for it (docs/adr/0004-booking-hot-path.md).
     path("fhir/Appointment", appointment_create, name="fhir-appointment-create"),
     path("fhir/", api.urls),

@@ -20,6 +20,7 @@ def navigation_for(acting) -> list[dict]:
         ]
         if role == Role.PRACTICE_MANAGER:
             items.append({"text": "Buy hub capacity", "href": reverse("booking:capacity_requests")})
+        items += _triage_links(kind, role)
     elif kind == "collaborative" and getattr(acting.service, "kind", "") == "out_of_hours":
         if role in CLINICAL_ROLES:
             items.append({"text": "Out-of-hours cases", "href": reverse("ooh:cases")})
@@ -34,4 +35,20 @@ def navigation_for(acting) -> list[dict]:
             ]
         if role == Role.PRIVACY_OFFICER:
             items.append({"text": "Record access", "href": reverse("privacy:index")})
+        items += _triage_links(kind, role)
     return items
+
+
+def _triage_links(kind: str, role: str) -> list[dict]:
+    links = []
+    if role in CLINICAL_ROLES or role in (Role.CARE_NAVIGATOR, Role.PRACTICE_MANAGER, Role.HUB_MANAGER):
+        links.append({"text": "Triage queue", "href": reverse("triage:queue")})
+    if kind == "practice" and (role in CLINICAL_ROLES or role == Role.CARE_NAVIGATOR):
+        links.append({"text": "Take a request", "href": reverse("triage:request_new")})
+    if kind == "practice" and role == Role.PRACTICE_MANAGER:
+        links.append({"text": "Online request caps", "href": reverse("triage:capacity")})
+    if kind == "collaborative" and role == Role.HUB_MANAGER:
+        links.append({"text": "Routing rules", "href": reverse("triage:rules")})
+    if kind == "collaborative" and role in (Role.HUB_MANAGER, Role.ANALYST):
+        links.append({"text": "Triage figures", "href": reverse("triage:figures")})
+    return links

@@ -42,6 +42,10 @@ PERSONAS = [
             "Privacy officer: who looked at which record, and why."),
     Persona("olivia.ooh", "Olivia", "Bennett", Role.GP, COLLABORATIVE_ODS,
             "Out-of-hours GP: the evening case list from NHS 111 and triage, consultations, reviews booked at practices."),
+    Persona("tara.triagegp", "Tara", "Bennett", Role.GP, COLLABORATIVE_ODS,
+            "Triage GP at the collaborative's front door: triages requests from every practice, once."),
+    Persona("phil.pharmacist", "Phil", "Jenkins", Role.CLINICAL_PHARMACIST, COLLABORATIVE_ODS,
+            "Pharmacist: sees the requests triage routes to community pharmacy."),
 ]
 # Personas who act in one of the collaborative's services rather than the organisation as a whole.
 PERSONA_SERVICES = {"olivia.ooh": "out_of_hours"}

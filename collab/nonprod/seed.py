@@ -29,6 +29,7 @@ from collab.booking.models import (
 )
 from collab.booking.services import session_create
 from collab.nonprod.personas import COLLABORATIVE_NAME, COLLABORATIVE_ODS, PERSONAS
+from collab.nonprod.seed_triage import seed_triage_demo
 from collab.organisations.models import OpeningHours, Organisation, Service
 from collab.patients.models import Patient
 from collab.patients.nhs_number import with_check_digit
@@ -124,6 +125,9 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
 
         hub_clinicians: list[tuple[User, str]] = [(sam, Role.GP),
                                                   (User.objects.get(username="nina.hubanp"), Role.ADVANCED_NURSE_PRACTITIONER)]
+        # The triage personas are part of the hub team too (counted in HUB_TEAM).
+        hub_clinicians += [(User.objects.get(username="tara.triagegp"), Role.GP),
+                           (User.objects.get(username="phil.pharmacist"), Role.CLINICAL_PHARMACIST)]
         i = 0
         for role, count in HUB_TEAM:
             have = sum(1 for _u, r in hub_clinicians if r == role)
@@ -265,6 +269,10 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
         progress("Out of hours")
         ooh_cases = seed_out_of_hours(collaborative=collaborative, practices=practices,
                                       patients_by_practice=patients_by_practice, rng=rng, now=now)
+
+        progress("Triage: network services, rules and requests")
+        triage = seed_triage_demo(rng=rng, today=today, now=now, collaborative=collaborative, practices=practices,
+                                  pcns=pcn_list, hub=hub, patients_by_practice=patients_by_practice)
     return {
         "ooh_cases": ooh_cases,
         "practices": len(practices),
@@ -275,6 +283,7 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
         "slots": len(slots),
         "appointments": len(saved),
         "days": len(list(_weekdays(first_day, last_day))),
+        **triage,
     }
 
 

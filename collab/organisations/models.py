@@ -55,13 +55,20 @@ class Organisation(models.Model):
 
 
 class Service(models.Model):
-    """A service run by an organisation: the remote hub, or a practice's own appointments."""
+    """A service run by an organisation: the remote hub, a practice's own appointments, or one of the
+    network services triage routes to (pharmacy, MSK, enhanced access...)."""
 
     class Kind(models.TextChoices):
         REMOTE_HUB = "remote_hub", "Remote hub"
         PRACTICE = "practice", "Practice"
-        OUT_OF_HOURS = "out_of_hours", "Out of hours"
+        # Services a triaged request can be routed to (collab.triage); each runs sessions and slots
+        # through booking like the hub does.
+        COMMUNITY_PHARMACY = "community_pharmacy", "Community pharmacy"
+        MSK_PHYSIO = "msk_physio", "First-contact physiotherapy (MSK)"
+        SOCIAL_PRESCRIBING = "social_prescribing", "Social prescribing"
+        CHILDRENS_RESPIRATORY = "childrens_respiratory", "Children's respiratory hub"
         ENHANCED_ACCESS = "enhanced_access", "Enhanced access"
+        OUT_OF_HOURS = "out_of_hours", "Out of hours"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="services")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -72,6 +72,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     },
     Where.HUB: {
         Action.VIEW: _CLINICAL | {Role.HUB_MANAGER},
+        # Hub and triage clinicians book from a triage they made (the relationship decides whom).
+        Action.BOOK: _CLINICAL,
         Action.UPDATE_APPOINTMENT: _CLINICAL,
         Action.CANCEL_APPOINTMENT: _CLINICAL | {Role.HUB_MANAGER},
         Action.RECORD_VIEW: _CLINICAL,

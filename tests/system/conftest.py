@@ -62,6 +62,7 @@ def make_server_database(tmp_dir: Path) -> ServerDatabase:
     env["COLLAB_ENV"] = "local"
     env["COLLAB_DEBUG"] = "0"
     env["PYTHONUNBUFFERED"] = "1"
+    env["COLLAB_TRIAGE_ALWAYS_OPEN"] = "1"  # the online form's hours are tested in-process
     url = os.environ.get("DATABASE_URL", "")
     pg_url = None
     sqlite_path = None

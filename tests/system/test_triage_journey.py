@@ -1,0 +1,122 @@
+"""Triage once, end to end against a real server: the online form through one triage to a hub
+booking and a consultation; and a 111 referral through the intake endpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+
+from tests.system.test_journeys import assert_accessible, sign_in_as
+
+pytestmark = [pytest.mark.server]
+
+
+def _patient(server, ods: str, offset: int) -> tuple[str, str]:
+    rows = server.db.query(
+        "SELECT p.nhs_number, p.date_of_birth FROM patients_patient p JOIN organisations_organisation o "
+        "ON o.id = p.registered_practice_id WHERE o.ods_code = ? ORDER BY p.id LIMIT 1 OFFSET ?", (ods, offset))
+    nhs_number, dob = rows[0]
+    return nhs_number, dob if isinstance(dob, str) else dob.isoformat()
+
+
+@pytest.mark.browser
+def test_online_request_is_triaged_once_booked_into_the_hub_and_seen(browser, server):
+    nhs_number, dob = _patient(server, "M81026", 7)
+    # Given a patient, not signed in, on the online form
+    patient = browser.new_context(base_url=server.url).new_page()
+    patient.goto("/triage/start/")
+    assert_accessible(patient)
+    # When they have none of the red flags
+    patient.check("#none")
+    patient.click("button:has-text('Continue')")
+    patient.wait_for_url("**/triage/request/")
+    assert_accessible(patient)
+    # And send a medical request for themselves
+    patient.check("input[name=on_behalf][value=no]")
+    patient.select_option("#id_practice", "M81026")
+    patient.fill("#id_nhs_number", nhs_number)
+    patient.fill("#id_date_of_birth", dob)
+    patient.check("input[name=kind][value=medical]")
+    patient.fill("#id_description", "Browser test: wheezy for a week, inhaler not helping")
+    patient.fill("#id_contact_phone", "07700 900999")
+    patient.click("button:has-text('Send request')")
+    patient.wait_for_url("**/triage/request/sent/")
+    reference = patient.inner_text("#reference")
+    # Then they are told when to expect contact, and who to call if not
+    assert "If you have not heard from us by" in patient.inner_text("#contact-by")
+    assert_accessible(patient)
+
+    # When the practice's GP triages it once: soon, to the remote hub
+    gp = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(gp, "gareth.gp")
+    gp.click("header >> text=Triage queue")
+    assert_accessible(gp)
+    gp.click(f"#queue tr[data-reference='{reference}'] a")
+    assert_accessible(gp)
+    gp.check("input[name=urgency][value=soon]")
+    gp.select_option("#id_route", "hub")
+    gp.fill("#id_reason", "Browser test: asthma review, remote GP appropriate")
+    gp.fill("#id_safety_netting", "Browser test: call 999 if breathless at rest")
+    gp.click("button:has-text('Save triage')")
+    gp.wait_for_selector("text=Triaged: Remote hub")
+    # And books the earliest suitable slot in one step
+    gp.click("#book-earliest")
+    assert_accessible(gp)
+    gp.click("button:has-text('Book this slot')")
+    gp.wait_for_selector("text=Appointment booked")
+    appointment_id = int(gp.url.rstrip("/").rsplit("/", 1)[1])
+    assert "Browser test: call 999 if breathless at rest" in gp.inner_text("#appointment-triage")
+
+    # Then the hub GP sees the triage with the appointment and completes the consultation
+    hub = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(hub, "sam.hubgp")
+    hub.goto(f"/hub/appointments/{appointment_id}/")
+    panel = hub.inner_text("#appointment-triage")
+    assert "Remote hub" in panel and "asthma review" in panel
+    assert_accessible(hub)
+    hub.click("button:has-text('Start consultation')")
+    hub.wait_for_selector("text=the consultation has started")
+    hub.check("#outcome")
+    hub.click("button:has-text('Complete consultation')")
+    hub.wait_for_selector("text=Consultation completed: Resolved remotely")
+
+    # And nobody triaged it again
+    request_id, status = server.db.query("SELECT id, status FROM triage_triagerequest WHERE reference = ?", (reference,))[0]
+    assert status == "booked"
+    assert server.db.query("SELECT COUNT(*) FROM triage_triage WHERE request_id = ?", (request_id,))[0][0] == 1
+    assert server.db.query("SELECT COUNT(*) FROM triage_sendback WHERE request_id = ?", (request_id,))[0][0] == 0
+    assert server.db.query("SELECT status FROM booking_appointment WHERE id = ?", (appointment_id,))[0][0] == "fulfilled"
+    purposes = {r[0] for r in server.db.query("SELECT purpose FROM triage_patientmessage WHERE request_id = ?", (request_id,))}
+    assert purposes == {"acknowledgement", "outcome", "booking"}
+
+
+def test_a_111_referral_arrives_through_the_intake_endpoint(server):
+    token = server.db.collab("referrer_token", "RYA").strip()
+    nhs_number, dob = _patient(server, "M81012", 3)
+    url = server.url + "/triage/intake/referrals"
+    headers = {"Authorization": f"Bearer {token}"}
+    referral = {
+        "referral_id": f"111-SYS-{dt.datetime.now(dt.UTC).timestamp():.0f}",
+        "practice_ods": "M81012",
+        "patient": {"nhs_number": nhs_number, "date_of_birth": dob, "phone": "07700 900111"},
+        "presenting_complaint": "System test: sore throat and fever for 3 days",
+        "assessment": {"urgency": "urgent", "route": "pharmacy", "reason": "Pathways: sore throat, Pharmacy First",
+                       "safety_netting": "Call 111 back if unable to swallow", "disposition_code": "Dx11"},
+    }
+    before = server.db.query("SELECT COUNT(*) FROM triage_triagerequest")[0][0]
+    bad = httpx.post(url, json={**referral, "practice_ods": "Z99999"}, headers=headers, timeout=10)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "practice_ods"
+    too_long = httpx.post(url, json={**referral, "presenting_complaint": "x" * 5000}, headers=headers, timeout=10)
+    assert too_long.status_code == 400
+    assert server.db.query("SELECT COUNT(*) FROM triage_triagerequest")[0][0] == before
+    r = httpx.post(url, json=referral, headers=headers, timeout=10)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["triage"]["route"] == "pharmacy" and body["triage"]["service"].startswith("Community pharmacy")
+    rows = server.db.query(
+        "SELECT t.method, t.referrer_id IS NOT NULL FROM triage_triage t JOIN triage_triagerequest r ON r.id = t.request_id "
+        "WHERE r.reference = ?", (body["reference"],))
+    assert [tuple(x) for x in rows] == [("referrer", True)]
+    assert httpx.post(url, json=referral, headers=headers, timeout=10).status_code == 409
