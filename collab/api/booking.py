@@ -5,7 +5,7 @@ This view does what the ninja operation did with less CPU: the same pydantic val
 body (the schema is the one the OpenAPI document publishes), the same bearer-token check, one
 query for the patient, then ``services.appointment_book`` (access decision, conditional UPDATE
 claiming the slot, appointment + usage + audit rows in one transaction). See
-docs/adr/0004-booking-hot-path.md. The ninja operation stays as the documented contract and
+docs/adr/0006-booking-hot-path.md. The ninja operation stays as the documented contract and
 calls the same ``book`` below.
 """
 

@@ -2,7 +2,7 @@
 
 The booking body is plain pydantic (not ninja's Schema, whose per-object validator reads Django
 models and costs several times the validation itself): the lean booking view validates with it
-directly (docs/adr/0004-booking-hot-path.md).
+directly (docs/adr/0006-booking-hot-path.md).
 """
 
 from __future__ import annotations

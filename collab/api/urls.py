@@ -159,7 +159,7 @@ def slot_search(
 @api.post("/Appointment", response={201: AppointmentOut, **ERRORS}, summary="Book a free slot", exclude_none=True)
 def appointment_book(request, body: AppointmentIn):
     # Served by collab.api.booking.appointment_create (mounted ahead of this API: the lean hot
-    # path, docs/adr/0004-booking-hot-path.md); this operation documents the contract and shares
+    # path, docs/adr/0006-booking-hot-path.md); this operation documents the contract and shares
     # the implementation.
     return booking.book(assignment=request.acting, actor=request.actor, body=body)
 

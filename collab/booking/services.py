@@ -183,7 +183,7 @@ def appointment_book(
 # The booking hot path in plain SQL, the same on SQLite (3.35+) and PostgreSQL: the conditional
 # UPDATE claims the slot and hands back what the appointment needs in the same statement, then
 # the appointment and its usage row are inserted. The ORM builds the same statements at several
-# times the CPU (docs/adr/0004-booking-hot-path.md).
+# times the CPU (docs/adr/0006-booking-hot-path.md).
 _CLAIM_SQL = (
     "UPDATE booking_slot SET status = %s "
     "WHERE id = %s AND status = %s AND starts_at > %s AND (reserved_for_id IS NULL OR reserved_for_id = %s) "

@@ -10,7 +10,7 @@ from django.utils import timezone
 from collab.core.models import AuditEvent
 
 # One INSERT ... RETURNING, written once: the ORM's create() costs more CPU than the insert itself,
-# and every booking and patient view writes a row (docs/adr/0004-booking-hot-path.md).
+# and every booking and patient view writes a row (docs/adr/0006-booking-hot-path.md).
 AUDIT_COLUMNS = ("occurred_at", "user_id", "username", "role", "organisation_ods", "patient_id", "action",
                  "outcome", "reason", "object_type", "object_id", "channel")
 _INSERT = (

@@ -1,4 +1,4 @@
-"""The booking hot path writes in plain SQL (docs/adr/0004-booking-hot-path.md): these tests hold
+"""The booking hot path writes in plain SQL (docs/adr/0006-booking-hot-path.md): these tests hold
 it to the models and to the generic path it stands in for."""
 
 from __future__ import annotations
