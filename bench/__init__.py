@@ -4,8 +4,10 @@ Each benchmark is a module exposing ``run(quick: bool = False) -> dict`` of figu
 own baseline in the same run, so figures are ratios as well as absolutes; tests never time things.
 """
 
-# name -> module. Imported lazily: a benchmark another branch has not landed yet is skipped.
+# name -> module (with run) or "module:function". Imported lazily: a benchmark another branch
+# has not landed yet is skipped.
 REGISTRY = {
     "rush": "bench.rush",
     "analytics": "bench.analytics",
+    "triage_earliest_slot": "bench.adapters:triage_earliest_slot",
 }

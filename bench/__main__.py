@@ -81,16 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     names = [args.only] if args.only else list(REGISTRY)
     ran = 0
     for name in names:
+        module_name, _, function = REGISTRY[name].partition(":")
         try:
-            module = importlib.import_module(REGISTRY[name])
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as e:
-            if e.name != REGISTRY[name]:
+            if e.name != module_name:
                 raise
-            console.print(f"[yellow]bench {name}: skipped, {REGISTRY[name]} is not here yet[/yellow]")
+            console.print(f"[yellow]bench {name}: skipped, {module_name} is not here yet[/yellow]")
             continue
+        run = getattr(module, function or "run")
         console.print(f"[bold]bench {name}[/bold]: running{' (quick)' if args.quick else ''}...")
         started = time.monotonic()
-        figures = module.run(quick=args.quick)
+        figures = run(quick=args.quick)
         results["benchmarks"][name] = {
             "figures": figures,
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
