@@ -44,6 +44,7 @@ BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 BLOCKING_THREADS = int(os.environ.get("BENCH_BLOCKING_THREADS", "2"))
+GRANIAN_ARGS = os.environ.get("BENCH_GRANIAN_ARGS", "").split()  # e.g. "--runtime-mode st" to compare
 RACE_EVERY = 10
 TARGETS = {
     "bookings_per_s_at_64": 1000,
@@ -168,7 +169,7 @@ class Stack:
         self.proc = subprocess.Popen(
             [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(WORKERS), "--blocking-threads", str(BLOCKING_THREADS), "--backlog", "2048",
-             "--no-ws", "--log-level", "warning", "collab.config.wsgi:application"],
+             "--no-ws", "--log-level", "warning", *GRANIAN_ARGS, "collab.config.wsgi:application"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=HERE.parent,
         )
         deadline = time.monotonic() + 60
@@ -584,6 +585,7 @@ def run(quick: bool = False) -> dict:
             "targets_met": f"{sum(met.values())}/{len(met)}",
         },
         "stack": {"server": "granian wsgi", "workers": WORKERS, "blocking_threads": BLOCKING_THREADS,
+                  "granian_args": " ".join(GRANIAN_ARGS),
                   "settings": "COLLAB_ENV=production", "database": "PostgreSQL"},
         "network": {k: network[k] for k in ("practices", "clinicians", "patients", "slots", "days")},
         "race_every": RACE_EVERY,
