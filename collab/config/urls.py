@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/", include("collab.patients.urls")),
     path("hub/", include("collab.booking.urls")),
     path("triage/", include("collab.triage.urls")),
+    path("analytics/", include("collab.analytics.urls")),
     # The booking hot path, ahead of the API's own route for it (docs/adr/0006-booking-hot-path.md).
     path("fhir/Appointment", appointment_create, name="fhir-appointment-create"),
     path("fhir/", api.urls),

@@ -1,0 +1,12 @@
+from django.urls import path, re_path
+
+from collab.analytics import views
+
+app_name = "analytics"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:slug>/", views.dashboard, name="dashboard"),
+    re_path(
+        r"^(?P<slug>[-a-z]+)/(?P<panel>[-a-z]+)\.(?P<fmt>csv|xlsx)$", views.export, name="export"
+    ),
+]
