@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := collab/static/nhsuk/nhsuk-frontend.min.css
 
-.PHONY: setup demo test test-fast lint check bench clean
+.PHONY: setup demo test test-fast lint check security bench clean
 
 setup: $(STAMP) $(ASSETS)
 
@@ -34,7 +34,12 @@ test: setup
 	scripts/ensure-chromium
 	$(BIN)/ruff check collab tests conftest.py $(wildcard bench)
 	$(BIN)/collab makemigrations --check --dry-run
+	$(BIN)/python scripts/audit-dependencies
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## security: dependencies against known vulnerabilities (bandit and the deploy checks run in pytest: tests/security)
+security: setup
+	$(BIN)/python scripts/audit-dependencies
 
 lint: setup
 	$(BIN)/ruff check collab tests conftest.py $(wildcard bench)

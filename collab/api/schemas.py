@@ -1,33 +1,38 @@
-"""Request and response shapes for the OpenAPI schema (validated by pydantic)."""
+"""Request and response shapes for the OpenAPI schema (validated by pydantic).
+
+The booking body is plain pydantic (not ninja's Schema, whose per-object validator reads Django
+models and costs several times the validation itself): the lean booking view validates with it
+directly (docs/adr/0006-booking-hot-path.md).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Reference(Schema):
+class Reference(BaseModel):
     reference: str = Field(max_length=64)
 
 
-class Identifier(Schema):
+class Identifier(BaseModel):
     system: str = Field(max_length=200)
     value: str = Field(max_length=64)
 
 
-class ParticipantActor(Schema):
+class ParticipantActor(BaseModel):
     reference: str | None = Field(default=None, max_length=64)
     identifier: Identifier | None = None
 
 
-class Participant(Schema):
+class Participant(BaseModel):
     actor: ParticipantActor
     status: str | None = Field(default=None, max_length=32)
 
 
-class AppointmentIn(Schema):
+class AppointmentIn(BaseModel):
     """A FHIR Appointment to book: one slot, the patient as a participant, a short reason."""
 
     model_config = ConfigDict(extra="allow")

@@ -12,7 +12,7 @@ from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
-from collab.api import fhir
+from collab.api import booking, fhir
 from collab.api.auth import BearerToken
 from collab.api.schemas import (
     AppointmentCancel,
@@ -156,47 +156,12 @@ def slot_search(
     return Status(200, fhir.bundle([fhir.slot_resource(r) for r in rows], _base(request)))
 
 
-def _slot_id(body: AppointmentIn) -> int:
-    ref = body.slot[0].reference
-    kind, _, ident = ref.partition("/")
-    if kind != "Slot" or not ident.isascii() or not ident.isdigit() or len(ident) > 18:
-        raise _Fail(422, "INVALID_RESOURCE", "slot[0].reference must be Slot/<id>")
-    return int(ident)
-
-
-def _patient_from(body: AppointmentIn) -> Patient:
-    for p in body.participant:
-        ident = p.actor.identifier
-        if ident is not None and ident.system == fhir.NHS_NUMBER_SYSTEM:
-            try:
-                nhs_number = validate(ident.value, allow_test_range=settings.ALLOW_TEST_NHS_NUMBERS)
-            except InvalidNhsNumber as e:
-                raise _Fail(400, "INVALID_NHS_NUMBER", str(e)) from e
-            patient = Patient.objects.filter(nhs_number=nhs_number).first()
-            if patient is None:
-                raise _Fail(404, "NO_RECORD_FOUND", "No patient with that NHS number is registered at a member practice")
-            return patient
-    raise _Fail(422, "INVALID_RESOURCE", f"participant must include the patient, identified by {fhir.NHS_NUMBER_SYSTEM}")
-
-
 @api.post("/Appointment", response={201: AppointmentOut, **ERRORS}, summary="Book a free slot", exclude_none=True)
 def appointment_book(request, body: AppointmentIn):
-    slot_id = _slot_id(body)
-    patient = _patient_from(body)
-    try:
-        booked = services.appointment_book(actor=request.actor, actor_org_kind=_org_kind(request), slot_id=slot_id,
-                                           patient=patient, reason=body.description)
-    except services.BookingError as e:
-        raise _Fail(e.http_status, e.code, e.message) from e
-    return Status(201, fhir.appointment_resource(
-        appointment_id=booked.appointment_id, slot_id=slot_id, patient_id=patient.pk, nhs_number=patient.nhs_number,
-        status="booked", starts_at=booked.starts_at, ends_at=booked.ends_at, created_at=booked.created_at,
-        reason=body.description.strip(), practice_ods=_practice_ods(patient),
-    ))
-
-
-def _practice_ods(patient: Patient) -> str:
-    return patient.registered_practice.ods_code
+    # Served by collab.api.booking.appointment_create (mounted ahead of this API: the lean hot
+    # path, docs/adr/0006-booking-hot-path.md); this operation documents the contract and shares
+    # the implementation.
+    return booking.book(assignment=request.acting, actor=request.actor, body=body)
 
 
 def _appointment_or_404(appointment_id: int) -> Appointment:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
 
+from collab.api.booking import appointment_create
 from collab.api.urls import api
 
 urlpatterns = [
@@ -10,6 +11,8 @@ urlpatterns = [
     path("hub/", include("collab.booking.urls")),
     path("triage/", include("collab.triage.urls")),
     path("analytics/", include("collab.analytics.urls")),
+    # The booking hot path, ahead of the API's own route for it (docs/adr/0006-booking-hot-path.md).
+    path("fhir/Appointment", appointment_create, name="fhir-appointment-create"),
     path("fhir/", api.urls),
     path("privacy/", include("collab.privacy.urls")),
     path("records/", include("collab.records.urls")),

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from collab.core.models import AuditEvent
+
+# One INSERT ... RETURNING, written once: the ORM's create() costs more CPU than the insert itself,
+# and every booking and patient view writes a row (docs/adr/0006-booking-hot-path.md).
+AUDIT_COLUMNS = ("occurred_at", "user_id", "username", "role", "organisation_ods", "patient_id", "action",
+                 "outcome", "reason", "object_type", "object_id", "channel")
+_INSERT = (
+    "INSERT INTO core_auditevent (occurred_at, user_id, username, role, organisation_ods, patient_id, action, "
+    "outcome, reason, object_type, object_id, channel) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "RETURNING sequence"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +35,34 @@ class Actor:
     service_kind: str = ""
 
 
+def audit_row(
+    *,
+    actor: Actor,
+    action: str,
+    allowed: bool,
+    patient_id: int | None = None,
+    reason: str = "",
+    object_type: str = "",
+    object_id: str | int = "",
+    occurred_at=None,
+) -> dict:
+    """The column values of one audit row: decided here only, whoever inserts it."""
+    return {
+        "occurred_at": occurred_at or timezone.now(),
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "role": actor.role,
+        "organisation_ods": actor.organisation_ods,
+        "patient_id": patient_id,
+        "action": action,
+        "outcome": AuditEvent.Outcome.ALLOWED if allowed else AuditEvent.Outcome.REFUSED,
+        "reason": reason[:255],
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "channel": actor.channel,
+    }
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -34,20 +73,16 @@ def audit_record(
     object_type: str = "",
     object_id: str | int = "",
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
-        occurred_at=timezone.now(),
-        user_id=actor.user_id,
-        username=actor.username,
-        role=actor.role,
-        organisation_ods=actor.organisation_ods,
-        patient_id=patient_id,
-        action=action,
-        outcome=AuditEvent.Outcome.ALLOWED if allowed else AuditEvent.Outcome.REFUSED,
-        reason=reason[:255],
-        object_type=object_type,
-        object_id=str(object_id),
-        channel=actor.channel,
-    )
+    row = audit_row(actor=actor, action=action, allowed=allowed, patient_id=patient_id, reason=reason,
+                    object_type=object_type, object_id=object_id)
+    values = [row[c] for c in AUDIT_COLUMNS]
+    values[0] = connection.ops.adapt_datetimefield_value(row["occurred_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, values)
+        sequence = cursor.fetchone()[0]
+    event = AuditEvent(sequence=sequence, **row)
+    event._state.adding, event._state.db = False, connection.alias
+    return event
 
 
 def audit_list_view(*, actor: Actor, patient_ids: list[int], reason: str, object_type: str = "list") -> int:

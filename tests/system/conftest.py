@@ -93,18 +93,19 @@ def drop_server_database(db: ServerDatabase) -> None:
 
 
 class Server:
-    def __init__(self, db: ServerDatabase, workers: int = 2):
+    def __init__(self, db: ServerDatabase, workers: int = 2, extra_args: tuple[str, ...] = ()):
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
+        self.extra_args = extra_args
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(self.workers), "--blocking-threads", "4", "--no-ws", "--log-level", "warning",
-             "collab.config.wsgi:application"],
+             *self.extra_args, "collab.config.wsgi:application"],
             env=self.db.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 60

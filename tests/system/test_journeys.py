@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 AXE = Axe()
@@ -144,7 +145,7 @@ def test_face_to_face_outcome_lands_on_the_practice_task_list(browser, server):
     sign_in_as(practice, "rachel.reception")
     practice.click("header >> text=Tasks")
     row = practice.locator("#tasks tr", has_text="Browser test: examine the abdomen")
-    assert row.count() == 1
+    expect(row).to_have_count(1)  # waits for the tasks page; count() alone raced the navigation
     assert_accessible(practice)
     row.locator("button:has-text('Mark as done')").click()
     practice.wait_for_selector("text=Task marked as done")

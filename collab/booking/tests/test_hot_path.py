@@ -1,0 +1,108 @@
+"""The booking hot path writes in plain SQL (docs/adr/0006-booking-hot-path.md): these tests hold
+it to the models and to the generic path it stands in for."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.utils import timezone
+
+from collab.accounts.models import Role
+from collab.booking import services
+from collab.booking.models import Appointment, Slot, UsageEntry
+from collab.core import audit
+from collab.core.models import AuditEvent
+from collab.core.tests.factories import (
+    PatientFactory,
+    PracticeFactory,
+    RoleAssignmentFactory,
+    actor,
+    hub_session,
+)
+from collab.patients.access import Action
+from collab.patients.selectors import patient_for_booking
+
+SQL = [services._CLAIM_SQL, services._APPOINTMENT_SQL, services._USAGE_SQL, services._BOOK_IN_ONE_STATEMENT_SQL,
+       audit._INSERT]
+
+
+def _tables_and_columns(sql: str) -> list[tuple[str, list[str]]]:
+    found = [(t, [c.strip() for c in cols.split(",")])
+             for t, cols in re.findall(r"INSERT INTO (\w+) \(([^)]*)\)", sql)]
+    found += [(t, []) for t in re.findall(r"UPDATE (\w+) SET", sql)]
+    return found
+
+
+@pytest.mark.parametrize("sql", SQL)
+def test_plain_sql_names_real_tables_and_columns(sql):
+    by_table = {m._meta.db_table: m for m in apps.get_models()}
+    for table, columns in _tables_and_columns(sql):
+        assert table in by_table, table
+        model_columns = {f.column for f in by_table[table]._meta.concrete_fields}
+        assert set(columns) <= model_columns, set(columns) - model_columns
+
+
+def test_the_appointment_insert_writes_every_column():
+    written = set(_tables_and_columns(services._APPOINTMENT_SQL)[0][1])
+    needed = {f.column for f in Appointment._meta.concrete_fields if not f.primary_key}
+    assert needed == written
+
+
+def test_audit_insert_writes_every_column_the_row_decides():
+    assert set(_tables_and_columns(audit._INSERT)[0][1]) == set(audit.AUDIT_COLUMNS)
+    assert set(audit.AUDIT_COLUMNS) == {f.column for f in AuditEvent._meta.concrete_fields if not f.primary_key}
+
+
+@pytest.mark.django_db
+def test_patient_for_booking_reads_what_the_decision_needs():
+    p = PatientFactory()
+    patient, ods = patient_for_booking(p.nhs_number)
+    assert (patient.pk, patient.registered_practice_id, patient.nhs_number) == (p.pk, p.registered_practice_id,
+                                                                                 p.nhs_number)
+    assert ods == p.registered_practice.ods_code
+    assert patient_for_booking("9990000000") is None
+
+
+def _rows(appointment_id: int) -> dict:
+    a = Appointment.objects.values("slot_id", "patient_id", "practice_id", "booked_by_id", "reason", "status",
+                                   "used_reserved_capacity", "outcome", "created_at").get(pk=appointment_id)
+    u = list(UsageEntry.objects.filter(appointment_id=appointment_id).values("practice_id", "slot_starts_at", "minutes",
+                                                                             "reserved", "delta"))
+    e = list(AuditEvent.objects.filter(object_type="appointment", object_id=str(appointment_id))
+             .values("user_id", "username", "role", "organisation_ods", "patient_id", "action", "outcome", "reason",
+                     "channel"))
+    return {"appointment": a, "usage": u, "audit": e}
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+@pytest.mark.parametrize("reserved", [False, True])
+def test_one_statement_booking_writes_what_the_generic_path_writes(reserved):
+    practice = PracticeFactory()
+    who = actor(RoleAssignmentFactory(organisation=practice, role=Role.CARE_NAVIGATOR))
+    patient = PatientFactory(registered_practice=practice)
+    first, second = hub_session(reserved_for=practice if reserved else None).slots.order_by("starts_at")[:2]
+    now = timezone.now()
+    row = audit.audit_row(actor=who, action=Action.BOOK, allowed=True, patient_id=patient.pk,
+                          reason="registered practice", object_type="appointment", occurred_at=now)
+    one = services._claim_and_book_in_one_statement(slot_id=first.pk, patient_id=patient.pk, practice_id=practice.pk,
+                                                    booked_by_id=who.user_id, reason="Rash", now=now, audit=row)
+    generic = services._claim_and_book(slot_id=second.pk, patient_id=patient.pk, practice_id=practice.pk,
+                                       booked_by_id=who.user_id, reason="Rash", now=now)
+    audit.audit_record(actor=who, action=Action.BOOK, allowed=True, patient_id=patient.pk,
+                       reason="registered practice", object_type="appointment", object_id=generic.appointment_id)
+    a, b = _rows(one.appointment_id), _rows(generic.appointment_id)
+    assert a["appointment"].pop("slot_id") == first.pk and b["appointment"].pop("slot_id") == second.pk
+    assert a["usage"][0].pop("slot_starts_at") == first.starts_at
+    assert b["usage"][0].pop("slot_starts_at") == second.starts_at
+    assert a == b
+    assert a["appointment"]["used_reserved_capacity"] is reserved and len(a["audit"]) == 1
+    assert (one.starts_at, one.ends_at) == (first.starts_at, first.ends_at)
+    assert Slot.objects.get(pk=first.pk).status == "busy"
+    again = services._claim_and_book_in_one_statement(slot_id=first.pk, patient_id=patient.pk, practice_id=practice.pk,
+                                                      booked_by_id=who.user_id, reason="Rash", now=now, audit=row)
+    assert again is None
+    assert connection.vendor == "postgresql"
