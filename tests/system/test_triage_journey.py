@@ -33,6 +33,11 @@ def test_online_request_is_triaged_once_booked_into_the_hub_and_seen(browser, se
     patient.click("button:has-text('Continue')")
     patient.wait_for_url("**/triage/request/")
     assert_accessible(patient)
+    # (Asking for someone else reveals more questions: the NHS.UK components are running.)
+    assert not patient.locator("#conditional-on_behalf-2").is_visible()
+    patient.check("input[name=on_behalf][value=yes]")
+    assert patient.locator("#conditional-on_behalf-2").is_visible()
+    assert patient.get_attribute("input[name=on_behalf][value=yes]", "aria-expanded") is None
     # And send a medical request for themselves
     patient.check("input[name=on_behalf][value=no]")
     patient.select_option("#id_practice", "M81026")

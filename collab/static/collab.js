@@ -1,0 +1,15 @@
+// Start the NHS.UK frontend components (header "More" menu, conditional reveals, error summary...).
+import { initAll } from "./nhsuk/nhsuk-frontend.min.js";
+
+initAll();
+
+// nhsuk-frontend 10 marks radios and checkboxes that reveal content with aria-expanded, which
+// ARIA does not allow on those roles (axe: aria-allowed-attr, critical). GOV.UK Frontend dropped
+// it for the same reason; aria-controls stays, so the relationship is still exposed.
+const OPTION = 'input[type="radio"], input[type="checkbox"]';
+document.querySelectorAll(`${OPTION}[aria-expanded]`).forEach((el) => el.removeAttribute("aria-expanded"));
+new MutationObserver((mutations) => {
+  for (const m of mutations) {
+    if (m.target.matches(OPTION) && m.target.hasAttribute("aria-expanded")) m.target.removeAttribute("aria-expanded");
+  }
+}).observe(document.body, { attributes: true, attributeFilter: ["aria-expanded"], subtree: true });
