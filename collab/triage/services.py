@@ -23,6 +23,7 @@ from collab.booking import services as booking
 from collab.booking.models import Appointment, DeliveryChannel, Slot
 from collab.core.audit import Actor, audit_record
 from collab.integrations import notify
+from collab.ooh import services as ooh
 from collab.organisations.models import Organisation, Service
 from collab.patients.access import Action, decide
 from collab.patients.models import Patient
@@ -495,6 +496,10 @@ def _route(*, request: TriageRequest, route: str, urgency: str, at: dt.datetime)
     return rule_set, rule, service
 
 
+# Triage urgency -> the out-of-hours service's disposition timeframe.
+OOH_PRIORITY = {"emergency": "urgent", "urgent": "urgent", "soon": "less_urgent", "routine": "routine"}
+
+
 def _apply_triage(*, request: TriageRequest, actor: Actor, method: str, urgency: str, route: str, reason: str,
                   safety_netting: str, at: dt.datetime, user_id: int | None = None, organisation_id: int | None = None,
                   referrer: ReferringService | None = None) -> Triage:
@@ -523,6 +528,13 @@ def _apply_triage(*, request: TriageRequest, actor: Actor, method: str, urgency:
     audit_record(actor=actor, action="triage.record", allowed=True, patient_id=request.patient_id,
                  object_type="triage", object_id=triage.pk,
                  reason=f"#{number} {urgency} {route} -> {service.name if service else 'A&E/999'} (rules v{rule_set.version} rule {rule.position})")
+    if service is not None and service.kind == Service.Kind.OUT_OF_HOURS and request.patient_id:
+        # The out-of-hours case list takes the request with its triage: nobody triages it again.
+        ooh.ooh_case_create(
+            actor=actor, service=service, patient=request.patient, source="triage",
+            presenting_complaint=f"{request.description[:400]} (triage: {reason[:80]})",
+            priority=OOH_PRIORITY[urgency], source_reference=request.reference,
+        )
     request.refresh_from_db()
     return triage
 

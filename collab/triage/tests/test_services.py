@@ -390,3 +390,19 @@ def test_send_backs_are_rows_with_reasons(net):
     req = triaged(net, patient(net))
     services.request_send_back(actor=actor(hub_role(net)), actor_org_kind="collaborative", request=req, reason="why")
     assert SendBack.objects.get().reason == "why"
+
+
+def test_route_to_out_of_hours_puts_the_request_on_the_ooh_case_list(net):
+    from collab.ooh.models import OohCase
+    from collab.ooh.selectors import ooh_cases_open
+
+    req = triaged(net, patient(net), route="out_of_hours", urgency="urgent")
+    assert req.service.kind == Service.Kind.OUT_OF_HOURS
+    case = OohCase.objects.get()
+    assert (case.patient_id, case.source, case.source_reference, case.priority) == (
+        req.patient_id, "triage", req.reference, "urgent")
+    assert req.description[:40] in case.presenting_complaint
+    assert list(ooh_cases_open(service_id=req.service_id)) == [case]
+    # Routed anywhere else, no case.
+    triaged(net, patient(net), route="hub")
+    assert OohCase.objects.count() == 1
