@@ -82,12 +82,16 @@ def hub_remote_resolution(*, since: dt.date | None = None, until: dt.date | None
 
 
 def usage_by_practice(*, since: dt.date, until: dt.date) -> list[dict]:
-    """Metered hub use per practice between two dates (by slot date), net of cancellations."""
+    """Metered remote hub use per practice between two dates (by slot date), net of cancellations.
+
+    The ledger meters every booking; other services' use (enhanced access...) is not recharged here.
+    """
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(since, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     rows = (
-        UsageEntry.objects.filter(slot_starts_at__gte=start, slot_starts_at__lt=end)
+        UsageEntry.objects.filter(slot_starts_at__gte=start, slot_starts_at__lt=end,
+                                  appointment__slot__service__kind="remote_hub")
         .values("practice_id", "practice__ods_code", "practice__name")
         .annotate(
             n_appointments=Sum("delta"),

@@ -12,7 +12,7 @@ import random
 from django.utils import timezone
 
 from collab.accounts.models import Role, RoleAssignment, User
-from collab.booking.models import Appointment, DeliveryChannel, Slot, SlotType
+from collab.booking.models import Appointment, DeliveryChannel, Slot, SlotType, UsageEntry
 from collab.booking.services import session_create
 from collab.organisations.models import Organisation, Service
 
@@ -54,6 +54,12 @@ def seed_phlebotomy(*, rng: random.Random, first_day: dt.date, last_day: dt.date
                     ))
             day += dt.timedelta(days=1)
     Appointment.objects.bulk_create(made, batch_size=500)
+    # Every booking is metered, as appointment_book does (hub use reports count the hub's only).
+    UsageEntry.objects.bulk_create([
+        UsageEntry(practice_id=a.practice_id, appointment=a, occurred_at=a.created_at, slot_starts_at=a.slot.starts_at,
+                   minutes=10, reserved=False, delta=1)
+        for a in made
+    ], batch_size=1000)
     ids = [a.slot_id for a in made]
     for i in range(0, len(ids), 500):
         Slot.objects.filter(pk__in=ids[i:i + 500]).update(status=Slot.Status.BUSY)

@@ -116,3 +116,17 @@ def test_demo_appointments_export_to_analytics_with_a_rising_phlebotomy_trend(tm
     by_week = Counter(r["appointment_date"].isocalendar()[1] for r in phlebotomy)
     weeks = sorted(by_week)
     assert by_week[weeks[0]] < by_week[weeks[2]], by_week  # demand rises week on week
+
+
+def test_every_demo_appointment_is_metered_and_hub_use_counts_only_the_hub():
+    from collab.booking.models import UsageEntry
+    from collab.booking.selectors import usage_by_practice
+
+    seed_demo()
+    unmetered = Appointment.objects.exclude(usage__delta=1)
+    assert not unmetered.exists()
+    today = timezone.localdate()
+    rows = usage_by_practice(since=today - dt.timedelta(days=30), until=today + dt.timedelta(days=30))
+    hub_net = sum(UsageEntry.objects.filter(appointment__slot__service__kind="remote_hub").values_list("delta", flat=True))
+    assert sum(r["appointments"] for r in rows) == hub_net
+    assert UsageEntry.objects.filter(appointment__slot__slot_type="phlebotomy").exists()
