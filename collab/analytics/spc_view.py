@@ -14,6 +14,7 @@ from collab.accounts.rules import role_required
 
 from . import dashboards, presenters
 from .metrics import connect_duckdb
+from .spc import SpcError
 from .store import default_store_path, open_store
 from .views import BUSY, STAFF, _busy
 
@@ -90,6 +91,15 @@ def parse(params, *, today: dt.date) -> dict:
             "slot_type": slot_type}
 
 
+def _panel_or_reason(backend, **kwargs):
+    """The SPC panel, or why the data in this period cannot make one (too few points for the
+    baseline or rebase points asked for...)."""
+    try:
+        return dashboards.spc_panel(backend, **kwargs), None
+    except SpcError as e:
+        return None, str(e)
+
+
 @role_required(*STAFF)
 def spc(request):
     context = {"title": "Statistical process control", "sources": SOURCES, "grains": GRAINS,
@@ -102,12 +112,15 @@ def spc(request):
     filters = {"slot_type": [p["slot_type"]]} if p["slot_type"] and p["source"] == "collab" else None
     try:
         with open_store(default_store_path(), read_only=True) as con:
-            panel = dashboards.spc_panel(
+            panel, reason = _panel_or_reason(
                 connect_duckdb(con), source=p["source"], grain=p["grain"], improvement=p["improvement"],
                 target=p["target"], baseline=p["baseline"], rebase_at=p["rebase_at"], filters=filters,
                 date_from=p["date_from"], date_to=p["date_to"])
     except BUSY:
         return _busy(request)
+    if panel is None:
+        return render(request, "analytics/spc.jinja", {**context, "errors": [{
+            "text": f"No chart for this period: {reason}. Choose a longer period or a finer grain.", "href": "#from"}]})
     if request.GET.get("format") == "csv":
         out = io.StringIO()
         if panel.rows:

@@ -40,3 +40,5 @@ def test_analyst_reads_every_dashboard_and_an_spc_chart(page, server):
     # Bad input is named, not a crash.
     page.goto("/analytics/spc/?baseline=x")
     assert "The baseline is a number of points" in page.locator(".nhsuk-error-summary").inner_text()
+    page.goto("/analytics/spc/?source=collab&from=1990-01-01&to=1990-03-01")
+    assert "No chart for this period: an XmR chart needs at least 2 values" in page.locator(".nhsuk-error-summary").inner_text()

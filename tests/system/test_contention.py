@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 from collections import Counter
 
@@ -52,7 +53,9 @@ def test_200_concurrent_bookings_for_20_slots_give_exactly_20_created(server):
             "slot": [{"reference": f"Slot/{slot}"}],
             "participant": [{"actor": {"identifier": {"system": NHS_NUMBER_SYSTEM, "value": patients[i % len(patients)]}}}],
         })
-    statuses = asyncio.run(_fire(server.url, token, bodies))
+    # A thread of its own: Playwright's sync API may already run an event loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        statuses = pool.submit(asyncio.run, _fire(server.url, token, bodies)).result()
     counts = Counter(statuses)
     print(f"contention result: {dict(counts)}")
     assert counts == {201: 20, 409: 180}
