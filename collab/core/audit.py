@@ -89,11 +89,8 @@ def audit_list_view(*, actor: Actor, patient_ids: list[int], reason: str, object
     """One audit row per patient shown in a list (names are patient details too)."""
     now = timezone.now()
     rows = [
-        AuditEvent(
-            occurred_at=now, user_id=actor.user_id, username=actor.username, role=actor.role,
-            organisation_ods=actor.organisation_ods, patient_id=pid, action="patient.list",
-            outcome=AuditEvent.Outcome.ALLOWED, reason=reason[:255], object_type=object_type, channel=actor.channel,
-        )
+        AuditEvent(**audit_row(actor=actor, action="patient.list", allowed=True, patient_id=pid, reason=reason,
+                               object_type=object_type, occurred_at=now))
         for pid in dict.fromkeys(patient_ids)
     ]
     AuditEvent.objects.bulk_create(rows)

@@ -11,21 +11,16 @@ from openpyxl import load_workbook
 
 from collab.accounts.models import Role
 from collab.analytics.store import export_collab_appointments, import_agp_files
-from collab.core.tests.factories import CollaborativeFactory, PracticeFactory, RoleAssignmentFactory
+from collab.core.tests.factories import (
+    CollaborativeFactory,
+    PracticeFactory,
+    RoleAssignmentFactory,
+    act_as,
+)
 
 from .conftest import SUBICB_MONTHLY, csv_total
 
 pytestmark = pytest.mark.django_db
-
-
-def act_as(client, assignment):
-    client.force_login(assignment.user)
-    session = client.session
-    session["collab_acting_assignment"] = assignment.pk
-    session["demo_persona"] = True
-    session.save()
-    assignment.user.is_demo_persona = True
-    assignment.user.save()
 
 
 def _appt(i, **over):

@@ -8,21 +8,12 @@ from collab.core.tests.factories import (
     PatientFactory,
     PracticeFactory,
     RoleAssignmentFactory,
+    act_as,
     actor,
     hub_session,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def act_as(client, assignment):
-    client.force_login(assignment.user)
-    session = client.session
-    session["collab_acting_assignment"] = assignment.pk
-    session["demo_persona"] = True
-    session.save()
-    assignment.user.is_demo_persona = True
-    assignment.user.save()
 
 
 @pytest.fixture

@@ -114,3 +114,14 @@ def hub_session(*, clinician: User | None = None, role: str = Role.GP, start: dt
     return session_create(service=HubServiceFactory(), clinician=clinician, clinician_role=role, starts_at=start,
                           ends_at=start + dt.timedelta(hours=hours), slot_minutes=slot_minutes, channel=channel,
                           reserved_for=reserved_for)
+
+
+def act_as(client, assignment) -> None:
+    """Sign the test client in as a demo persona acting in ``assignment`` (no second factor)."""
+    client.force_login(assignment.user)
+    session = client.session
+    session["collab_acting_assignment"] = assignment.pk
+    session["demo_persona"] = True
+    session.save()
+    assignment.user.is_demo_persona = True
+    assignment.user.save()
