@@ -119,6 +119,8 @@ if DATABASE_URL:
             "COLLAB_TEST_DB_NAME", "test_collab"
         )
 else:
+    # A fresh clone has no var/ yet: SQLite creates the file, not its folder.
+    Path(_default_sqlite).parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
