@@ -83,6 +83,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The FHIR API (API_PATH_PREFIX) is served through these only (collab/config/wsgi.py): it
+# authenticates every request by bearer token, so sessions, CSRF, sign-in, OTP, messages and the
+# acting role would only cost each API request CPU at 08:00 (ADR 0006). Host validation and every
+# security header stay.
+API_PATH_PREFIX = "/fhir/"
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "collab.core.middleware.SecurityHeadersMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "collab.config.urls"
 WSGI_APPLICATION = "collab.config.wsgi.application"
 
@@ -118,6 +130,11 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
             "COLLAB_TEST_DB_NAME", "test_collab"
         )
+        # Django turns psycopg's statement preparation off (prepare_threshold None). Its own
+        # client-side-binding cursors never prepare anyway; this lets the hot path's server-side
+        # cursor (core.db.hot_path_cursor) prepare its statements, so PostgreSQL plans the
+        # booking statement once per connection instead of on every booking (ADR 0006).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     # A fresh clone has no var/ yet: SQLite creates the file, not its folder.
     Path(_default_sqlite).parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collab.core.db import hot_path_cursor
+from collab.core.db import hot_path_read
 from collab.patients.models import Patient
 
 
@@ -21,9 +21,7 @@ def patient_for_booking(nhs_number: str) -> tuple[Patient, str] | None:
     For the booking hot path: the access decision needs only the registered practice, and the
     FHIR answer only the ODS code, so no full rows are built.
     """
-    with hot_path_cursor() as cursor:
-        cursor.execute(_PATIENT_FOR_BOOKING_SQL, [nhs_number])
-        row = cursor.fetchone()
+    row = hot_path_read(_PATIENT_FOR_BOOKING_SQL, [nhs_number])
     if row is None:
         return None
     return Patient(pk=row[0], nhs_number=nhs_number, registered_practice_id=row[1]), row[2]

@@ -1,0 +1,112 @@
+"""The served WSGI application (collab/config/wsgi.py): pages go through every middleware, the
+FHIR API through the lean list, and both answer with the security headers.
+
+These call the application granian serves, not Django's test client (which always runs
+settings.MIDDLEWARE), so they check the split itself.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
+from collab.accounts.models import Role
+from collab.accounts.services import api_token_create
+from collab.api import auth
+from collab.booking.models import Appointment
+from collab.config import wsgi
+from collab.core.tests.factories import (
+    PatientFactory,
+    PracticeFactory,
+    RoleAssignmentFactory,
+    hub_session,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """As Django's test client does: the served handler would otherwise close the test's connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+SECURITY = ("Content-Security-Policy", "Strict-Transport-Security", "Referrer-Policy", "X-Frame-Options",
+            "X-Content-Type-Options")
+
+
+def _call(method: str, path: str, *, body: bytes = b"", host: str = "testserver", **headers) -> tuple[int, dict, bytes]:
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host,
+        "HTTP_X_FORWARDED_PROTO": "https", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/fhir+json",
+        **{"HTTP_" + k.upper(): v for k, v in headers.items()},
+    }
+    seen: dict = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"] = int(status.split()[0])
+        seen["headers"] = response_headers
+
+    content = b"".join(wsgi.application(environ, start_response))
+    names: dict[str, list[str]] = {}
+    for k, v in seen["headers"]:
+        names.setdefault(k.lower(), []).append(v)
+    return seen["status"], names, content
+
+
+def test_the_api_is_served_by_the_lean_chain_and_pages_by_the_full_one():
+    assert wsgi.api.middleware == wsgi.settings.API_MIDDLEWARE
+    assert _chain(wsgi.api) == [path.rsplit(".", 1)[1] for path in wsgi.settings.API_MIDDLEWARE]
+    assert _chain(wsgi.pages) == [path.rsplit(".", 1)[1] for path in wsgi.settings.MIDDLEWARE]
+    assert "SessionMiddleware" not in _chain(wsgi.api)
+
+
+def _chain(handler) -> list[str]:
+    """The middleware classes a handler runs, outermost first (Django wraps each one with @wraps)."""
+    names, layer = [], handler._middleware_chain
+    while (mw := getattr(layer, "__wrapped__", None)) is not None and hasattr(mw, "get_response"):
+        names.append(type(mw).__name__)
+        layer = mw.get_response
+    return names
+
+
+def test_a_booking_through_the_served_application_keeps_every_security_header_and_sets_no_cookie():
+    auth._cache.clear()
+    practice = PracticeFactory()
+    token = api_token_create(assignment=RoleAssignmentFactory(organisation=practice, role=Role.CARE_NAVIGATOR))
+    patient = PatientFactory(registered_practice=practice)
+    slot = hub_session().slots.order_by("starts_at").first()
+    body = json.dumps({"resourceType": "Appointment", "status": "booked", "description": "Cough",
+                       "slot": [{"reference": f"Slot/{slot.pk}"}],
+                       "participant": [{"actor": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number",
+                                                                 "value": patient.nhs_number}}}]}).encode()
+    status, headers, content = _call("POST", "/fhir/Appointment", body=body, authorization=f"Bearer {token}")
+    assert status == 201, content
+    assert Appointment.objects.filter(slot=slot, patient=patient).count() == 1
+    assert all(h.lower() in headers for h in SECURITY), sorted(headers)
+    assert "set-cookie" not in headers
+    assert "cookie" not in ",".join(headers.get("vary", [])).lower()
+
+
+def test_the_api_still_refuses_a_host_that_is_not_allowed():
+    status, headers, _ = _call("GET", "/fhir/openapi.json", host="evil.example")
+    assert status == 400
+    assert "content-security-policy" in headers
+
+
+def test_pages_still_go_through_sessions_and_csrf():
+    status, headers, content = _call("GET", "/account/sign-in/")
+    assert status == 200, content[:500]
+    assert all(h.lower() in headers for h in SECURITY)
+    assert any(c.strip().startswith("csrftoken=") for c in headers.get("set-cookie", []))
+    assert "Cookie" in headers["vary"]
