@@ -9,9 +9,10 @@ Phases
 - book@16, book@64: booking only. Each client group books the next earliest slot in its lane and
   every RACE_EVERY-th request goes for the slot another group has just gone for (a 409 for one).
 - mixed@64: slot search, booking and patient view at once (connections split 70/20/10).
-- floor@16, floor@64: the same booking transaction (patient look-up, conditional UPDATE claiming
-  the slot, appointment + usage + audit inserts in one transaction; refusal audited) sent
-  straight through psycopg by as many clients: what PostgreSQL alone allows on this machine.
+- floor@16, floor@64: the same booking transaction, as the very statements the stack sends
+  (collab/booking/sql.py: the patient look-up, then one statement claiming the slot and writing
+  the appointment, usage and audit rows; a refusal read and audited), sent straight through
+  psycopg (prepared, as the stack's are) by as many clients: what PostgreSQL alone allows here.
 
 floor_ratio = stack bookings/s / floor bookings/s at the same number of clients.
 Afterwards the database is checked for double bookings and for slots whose status disagrees
@@ -336,29 +337,20 @@ def mixed_phase(stack: Stack, work: Path, *, clients: int, seconds: float, skip:
 
 # ---------------------------------------------------------------------------------------- the floor
 
-BOOK_SQL = (
-    "UPDATE booking_slot SET status = 'busy' WHERE id = %s AND status = 'free' AND starts_at > %s "
-    "AND (reserved_for_id IS NULL OR reserved_for_id = %s) RETURNING starts_at, ends_at, reserved_for_id"
-)
-APPOINTMENT_SQL = (
-    "INSERT INTO booking_appointment (slot_id, patient_id, practice_id, booked_by_id, reason, status, "
-    "used_reserved_capacity, outcome, outcome_note, cancellation_reason, created_at, updated_at) "
-    "VALUES (%s, %s, %s, %s, %s, 'booked', %s, '', '', '', %s, %s) RETURNING id"
-)
-USAGE_SQL = (
-    "INSERT INTO booking_usageentry (practice_id, appointment_id, occurred_at, slot_starts_at, minutes, reserved, delta) "
-    "VALUES (%s, %s, %s, %s, %s, %s, 1)"
-)
-AUDIT_SQL = (
+REFUSAL_AUDIT_SQL = (
     "INSERT INTO core_auditevent (occurred_at, user_id, username, role, organisation_ods, patient_id, action, outcome, "
-    "reason, object_type, object_id, channel) VALUES (%s, %s, %s, %s, %s, %s, 'appointment.book', %s, %s, %s, %s, 'api')"
+    "reason, object_type, object_id, channel) VALUES (%s, %s, %s, %s, %s, %s, 'appointment.book', 'refused', %s, "
+    "'slot', %s, 'api')"
 )
+WHY_NOT_SQL = "SELECT status, starts_at, reserved_for_id FROM booking_slot WHERE id = %s"
 
 
 def _floor_client(args) -> dict:
     """One process of floor clients: ``n`` threads, each with its own connection and lane."""
     db_url, lanes, first_lane, slots, patients, seconds, start_at, n_threads = args
     import psycopg
+
+    from collab.booking.sql import BOOK_IN_ONE_STATEMENT_SQL, PATIENT_FOR_BOOKING_SQL
 
     results = []
 
@@ -381,23 +373,18 @@ def _floor_client(args) -> dict:
             t0 = time.perf_counter()
             try:
                 now = dt.datetime.now(dt.UTC)
-                patient_id, practice_id = conn.execute(
-                    "SELECT id, registered_practice_id FROM patients_patient WHERE nhs_number = %s", (nhs,)).fetchone()
-                with conn.transaction():
-                    claimed = conn.execute(BOOK_SQL, (slot_id, now, practice_id)).fetchone()
-                    if claimed is not None:
-                        starts, ends, reserved = claimed
-                        (appointment_id,) = conn.execute(APPOINTMENT_SQL, (
-                            slot_id, patient_id, practice_id, 1, "Rush hour", reserved is not None, now, now)).fetchone()
-                        conn.execute(USAGE_SQL, (practice_id, appointment_id, now, starts,
-                                                 int((ends - starts).total_seconds() // 60), reserved is not None))
-                        conn.execute(AUDIT_SQL, (now, 1, "floor", "care_navigator", "L00000", patient_id, "allowed",
-                                                 "registered practice", "appointment", str(appointment_id)))
-                if claimed is None:
-                    conn.execute("SELECT status, starts_at, reserved_for_id FROM booking_slot WHERE id = %s",
-                                 (slot_id,)).fetchone()
-                    conn.execute(AUDIT_SQL, (now, 1, "floor", "care_navigator", "L00000", patient_id, "refused",
-                                             "The slot is no longer free", "slot", str(slot_id)))
+                patient_id, practice_id, ods = conn.execute(PATIENT_FOR_BOOKING_SQL, (nhs,)).fetchone()
+                booked = conn.execute(BOOK_IN_ONE_STATEMENT_SQL, {
+                    "busy": "busy", "free": "free", "booked": "booked", "slot_id": slot_id,
+                    "patient_id": patient_id, "practice_id": practice_id, "booked_by_id": 1, "reason": "Rush hour",
+                    "now": now, "occurred_at": now, "user_id": 1, "username": "floor", "role": "care_navigator",
+                    "organisation_ods": ods, "audit_patient_id": patient_id, "action": "appointment.book",
+                    "outcome": "allowed", "audit_reason": "registered practice", "object_type": "appointment",
+                    "channel": "api"}).fetchone()
+                if booked is None:
+                    conn.execute(WHY_NOT_SQL, (slot_id,)).fetchone()
+                    conn.execute(REFUSAL_AUDIT_SQL, (now, 1, "floor", "care_navigator", ods, patient_id,
+                                                     "The slot is no longer free", str(slot_id)))
                     conflict += 1
                 else:
                     ok += 1

@@ -26,6 +26,10 @@ from collab.booking.models import (
     SlotType,
     UsageEntry,
 )
+from collab.booking.sql import APPOINTMENT_SQL as _APPOINTMENT_SQL
+from collab.booking.sql import BOOK_IN_ONE_STATEMENT_SQL as _BOOK_IN_ONE_STATEMENT_SQL
+from collab.booking.sql import CLAIM_SQL as _CLAIM_SQL
+from collab.booking.sql import USAGE_SQL as _USAGE_SQL
 from collab.core.audit import Actor, audit_record, audit_row
 from collab.core.db import hot_path_cursor
 from collab.organisations.models import Organisation, Service
@@ -186,24 +190,8 @@ def appointment_book(
     raise refusal
 
 
-# The booking hot path in plain SQL, the same on SQLite (3.35+) and PostgreSQL: the conditional
-# UPDATE claims the slot and hands back what the appointment needs in the same statement, then
-# the appointment and its usage row are inserted. The ORM builds the same statements at several
-# times the CPU (docs/adr/0006-booking-hot-path.md).
-_CLAIM_SQL = (
-    "UPDATE booking_slot SET status = %s "
-    "WHERE id = %s AND status = %s AND starts_at > %s AND (reserved_for_id IS NULL OR reserved_for_id = %s) "
-    "RETURNING starts_at, ends_at, reserved_for_id"
-)
-_APPOINTMENT_SQL = (
-    "INSERT INTO booking_appointment (slot_id, patient_id, practice_id, booked_by_id, reason, status, "
-    "used_reserved_capacity, outcome, outcome_note, cancellation_reason, created_at, updated_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, '', '', '', %s, %s) RETURNING id"
-)
-_USAGE_SQL = (
-    "INSERT INTO booking_usageentry (practice_id, appointment_id, occurred_at, slot_starts_at, minutes, "
-    "reserved, delta) VALUES (%s, %s, %s, %s, %s, %s, 1)"
-)
+# The booking hot path writes in plain SQL (collab/booking/sql.py): the ORM builds the same
+# statements at several times the CPU (docs/adr/0006-booking-hot-path.md).
 
 
 def _as_datetime(value) -> dt.datetime:
@@ -238,38 +226,14 @@ def _claim_and_book(
     return Booked(appointment_id, slot_id, starts_at, ends_at, now)
 
 
-# PostgreSQL: the same writes as _claim_and_book plus the audit row, as data-modifying CTEs in
-# one statement, so a booking costs one round trip. Outside an atomic block the statement is its
-# own transaction; inside one (tests) the generic path above runs instead, under a savepoint.
-_BOOK_IN_ONE_STATEMENT_SQL = (
-    "WITH claimed AS ("
-    " UPDATE booking_slot SET status = %(busy)s"
-    " WHERE id = %(slot_id)s AND status = %(free)s AND starts_at > %(now)s"
-    " AND (reserved_for_id IS NULL OR reserved_for_id = %(practice_id)s)"
-    " RETURNING id, starts_at, ends_at, reserved_for_id IS NOT NULL AS reserved),"
-    " appointment AS ("
-    " INSERT INTO booking_appointment (slot_id, patient_id, practice_id, booked_by_id, reason, status,"
-    " used_reserved_capacity, outcome, outcome_note, cancellation_reason, created_at, updated_at)"
-    " SELECT id, %(patient_id)s::bigint, %(practice_id)s::bigint, %(booked_by_id)s::bigint, %(reason)s::text,"
-    " %(booked)s::text, reserved, '', '', '', %(now)s::timestamptz, %(now)s::timestamptz FROM claimed RETURNING id),"
-    " usage AS ("
-    " INSERT INTO booking_usageentry (practice_id, appointment_id, occurred_at, slot_starts_at, minutes, reserved, delta)"
-    " SELECT %(practice_id)s::bigint, appointment.id, %(now)s::timestamptz, claimed.starts_at,"
-    " FLOOR(EXTRACT(EPOCH FROM claimed.ends_at - claimed.starts_at) / 60)::int, claimed.reserved, 1"
-    " FROM appointment, claimed),"
-    " audit AS ("
-    " INSERT INTO core_auditevent (occurred_at, user_id, username, role, organisation_ods, patient_id, action,"
-    " outcome, reason, object_type, object_id, channel)"
-    " SELECT %(occurred_at)s::timestamptz, %(user_id)s::bigint, %(username)s::text, %(role)s::text,"
-    " %(organisation_ods)s::text, %(audit_patient_id)s::bigint, %(action)s::text, %(outcome)s::text,"
-    " %(audit_reason)s::text, %(object_type)s::text, appointment.id::text, %(channel)s::text FROM appointment)"
-    " SELECT appointment.id, claimed.starts_at, claimed.ends_at FROM appointment, claimed"
-)
-
-
 def _claim_and_book_in_one_statement(
     *, slot_id: int, patient_id: int, practice_id: int, booked_by_id: int, reason: str, now: dt.datetime, audit: dict,
 ) -> Booked | None:
+    """PostgreSQL: the writes of _claim_and_book plus the audit row in one statement, one round trip.
+
+    Outside an atomic block the statement is its own transaction; inside one (tests, a caller's
+    transaction) appointment_book runs the generic path instead, under a savepoint.
+    """
     params = {
         "busy": Slot.Status.BUSY, "free": Slot.Status.FREE, "booked": Appointment.Status.BOOKED,
         "slot_id": slot_id, "patient_id": patient_id, "practice_id": practice_id, "booked_by_id": booked_by_id,
