@@ -63,6 +63,8 @@ def test_the_list_shows_accounts_their_roles_and_links(client, admin, clinician)
     assert "555000000001" in body and f"/account/cis2/identities/{linked.user_id}/unlink/" in body
     assert f"/account/cis2/identities/{clinician.user_id}/link/" in body
     assert "Where to find someone" in body  # the help
+    assert "Your account: ask another administrator" in body
+    assert f"/account/cis2/identities/{admin.user_id}/link/" not in body
     # Found by name or by UUID; and the header leads here.
     assert f'id="user-{clinician.user_id}"' in client.get(LIST + "?q=evans").content.decode()
     by_uuid = client.get(LIST + "?q=5550 0000 0001").content.decode()
