@@ -18,3 +18,10 @@ class CodeForm(forms.Form):
 
 class RoleForm(forms.Form):
     assignment = forms.IntegerField(error_messages={"required": "Choose the role you are acting in"})
+
+
+class Cis2LinkForm(forms.Form):
+    sub = forms.CharField(
+        max_length=40,
+        error_messages={"required": "Enter the CIS2 UUID", "max_length": "Enter the CIS2 UUID as 12 digits"},
+    )

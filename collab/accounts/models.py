@@ -107,9 +107,17 @@ class Cis2Identity(models.Model):
     """Links a user to their NHS CIS2 identity (the ID token's ``sub``, their UUID).
 
     Linked by an administrator after checking who the person is; sign-in with CIS2 is refused
-    for a ``sub`` that is linked to nobody.
+    for a ``sub`` that is linked to nobody. Who linked and unlinked, and when, is on the audit trail
+    (``cis2_identity.link`` / ``cis2_identity.unlink``); ``linked_by`` repeats it for the list.
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="cis2_identity")
     sub = models.CharField(max_length=128, unique=True)
     linked_at = models.DateTimeField()
+    linked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        # No role administers accounts: linking decides who may sign in as whom, so it is a permission
+        # of its own, held by named people (collab cis2_administrators), used while acting at the
+        # collaborative. It opens nothing else.
+        permissions = [("link_cis2_identity", "Can link and unlink NHS CIS2 identities")]

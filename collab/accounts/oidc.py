@@ -9,6 +9,15 @@
    CIS2 (``selected_roleid``) is looked up in their ``nhsid_nrbac_roles`` and mapped to exactly one
    local RoleAssignment: same organisation (ODS code), same national RBAC job role. A user with no
    selected role, or one that maps to nothing, gets no access.
+
+Re-authentication (before break-glass) is the same round trip with ``prompt=login`` and
+``max_age=0`` (``reauthentication_url``, then ``reauthenticate``). Neither parameter can be trusted
+to have reached the provider (the browser carries them), so the answer is checked instead: the ID
+token's ``auth_time`` must be present, at most REAUTH_MAX_AGE_SECONDS old, and not earlier than the
+moment the re-authentication was asked for; and its ``sub`` must be the signed-in user's linked
+identity. OpenID Connect Core 1.0 section 3.1.2.1: with ``prompt=login`` the provider must
+re-authenticate the user, and "when max_age is used, the ID Token returned MUST include an auth_time
+Claim"; CIS2 Authentication conforms to OpenID Connect (its "Sign in journey" guidance).
 """
 
 from __future__ import annotations
@@ -28,6 +37,17 @@ from django.conf import settings
 from collab.accounts.models import RBAC_JOB_ROLES, Cis2Identity, RoleAssignment, User
 
 SESSION_KEY = "collab_cis2_pending"
+# Why the browser went to CIS2: to sign in, or to confirm who is already signed in.
+SIGN_IN = "sign_in"
+REAUTHENTICATE = "reauthenticate"
+# How recent a re-authentication must be (OIDC auth_time), and the clock skew allowed between CIS2
+# and us when checking that it happened after it was asked for.
+REAUTH_MAX_AGE_SECONDS = 300
+REAUTH_CLOCK_SKEW_SECONDS = 5
+PENDING_MAX_SECONDS = 600
+# The outcome of a re-authentication, kept in the session for the page that asked for it, once.
+OUTCOME_KEY = "collab_cis2_reauthentication"
+OUTCOME_MAX_SECONDS = 60
 _discovery_cache: dict[str, tuple[float, dict]] = {}
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 
@@ -47,6 +67,12 @@ class Cis2SignIn:
     assignment: RoleAssignment
     sub: str
     selected_roleid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cis2Reauthentication:
+    sub: str
+    auth_time: int
 
 
 def enabled() -> bool:
@@ -92,16 +118,38 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def authorization_url(session) -> str:
+def _authorize(session, *, purpose: str, extra: dict | None = None, keep: dict | None = None) -> str:
+    """A fresh state, nonce and PKCE verifier for every round trip, kept in the session."""
     doc = discovery()
     state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
-    session[SESSION_KEY] = {"state": state, "nonce": nonce, "verifier": verifier, "at": time.time()}
+    session[SESSION_KEY] = {"state": state, "nonce": nonce, "verifier": verifier, "at": time.time(),
+                            "purpose": purpose, **(keep or {})}
     query = urllib.parse.urlencode({
         "response_type": "code", "client_id": settings.CIS2_CLIENT_ID, "redirect_uri": settings.CIS2_REDIRECT_URI,
         "scope": settings.CIS2_SCOPES, "state": state, "nonce": nonce,
         "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest()), "code_challenge_method": "S256",
+        **(extra or {}),
     })
     return _check_url(doc["authorization_endpoint"]) + "?" + query
+
+
+def authorization_url(session) -> str:
+    return _authorize(session, purpose=SIGN_IN)
+
+
+def reauthentication_url(session, *, return_to: str, context: dict) -> str:
+    """Send the signed-in user back to CIS2 to prove, now, that it is them (prompt=login, max_age=0).
+
+    ``return_to`` (a local path) is where the callback sends the browser with the outcome;
+    ``context`` (what is being confirmed, e.g. a break-glass reason) stays in the session, never in a URL.
+    """
+    return _authorize(session, purpose=REAUTHENTICATE, extra={"prompt": "login", "max_age": "0"},
+                      keep={"return_to": return_to, "context": context})
+
+
+def pending(session) -> dict | None:
+    """The round trip in progress, if any (not removed: ``complete``/``reauthenticate`` do that)."""
+    return session.get(SESSION_KEY)
 
 
 def _verify_id_token(id_token: str, *, doc: dict, nonce: str) -> dict:
@@ -142,26 +190,38 @@ def map_role(*, user: User, selected_roleid: str, nrbac_roles: list[dict]) -> Ro
     return candidates[0]
 
 
-def complete(session, *, state: str, code: str, error: str = "") -> Cis2SignIn:
-    pending = session.pop(SESSION_KEY, None)
+def _exchange(session, *, purpose: str, state: str, code: str, error: str) -> tuple[dict, dict, dict]:
+    """Check the state, swap the code for tokens, verify the ID token and UserInfo.
+
+    Returns (ID token claims, UserInfo, the round trip as started). The round trip is used once.
+    """
+    started = session.pop(SESSION_KEY, None)
     if error:
-        raise Cis2Refused("CIS2 sign-in was cancelled or failed.", f"provider error {error}")
-    if not pending or not state or not secrets.compare_digest(pending["state"], state):
+        raise Cis2Refused("CIS2 sign-in was cancelled or failed.", f"provider error {error}"[:120])
+    if not started or not state or not secrets.compare_digest(started["state"], state):
         raise Cis2Refused("CIS2 sign-in could not be verified. Start again.", "state does not match")
-    if time.time() - pending["at"] > 600:
+    if started.get("purpose", SIGN_IN) != purpose:
+        raise Cis2Refused("CIS2 sign-in could not be verified. Start again.",
+                          f"round trip was for {started.get('purpose')}, not {purpose}")
+    if time.time() - started["at"] > PENDING_MAX_SECONDS:
         raise Cis2Refused("CIS2 sign-in took too long. Start again.", "sign-in older than 10 minutes")
     doc = discovery()
     tokens = _http_json(doc["token_endpoint"], data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": settings.CIS2_REDIRECT_URI,
         "client_id": settings.CIS2_CLIENT_ID, "client_secret": settings.CIS2_CLIENT_SECRET,
-        "code_verifier": pending["verifier"],
+        "code_verifier": started["verifier"],
     })
     if "id_token" not in tokens or "access_token" not in tokens:
         raise Cis2Refused("CIS2 sign-in could not be verified", f"token endpoint: {tokens.get('error', 'no tokens')}")
-    claims = _verify_id_token(tokens["id_token"], doc=doc, nonce=pending["nonce"])
+    claims = _verify_id_token(tokens["id_token"], doc=doc, nonce=started["nonce"])
     userinfo = _http_json(doc["userinfo_endpoint"], token=tokens["access_token"])
     if userinfo.get("sub") != claims["sub"]:
         raise Cis2Refused("CIS2 sign-in could not be verified", "UserInfo sub does not match the ID token sub")
+    return claims, userinfo, started
+
+
+def complete(session, *, state: str, code: str, error: str = "") -> Cis2SignIn:
+    claims, userinfo, _started = _exchange(session, purpose=SIGN_IN, state=state, code=code, error=error)
     link = Cis2Identity.objects.select_related("user").filter(sub=claims["sub"], user__is_active=True).first()
     if link is None:
         raise Cis2Refused("Your NHS Care Identity is not linked to a collab account. Ask your administrator.",
@@ -169,3 +229,49 @@ def complete(session, *, state: str, code: str, error: str = "") -> Cis2SignIn:
     selected = str(claims.get("selected_roleid") or userinfo.get("selected_roleid") or "")
     assignment = map_role(user=link.user, selected_roleid=selected, nrbac_roles=userinfo.get("nhsid_nrbac_roles", []))
     return Cis2SignIn(user=link.user, assignment=assignment, sub=claims["sub"], selected_roleid=selected)
+
+
+def reauthenticate(session, *, user: User, state: str, code: str, error: str = "") -> Cis2Reauthentication:
+    """Finish a ``reauthentication_url`` round trip: the signed-in ``user`` proved it is them, just now.
+
+    Refused unless the ID token verifies as at sign-in, its ``sub`` is the identity linked to ``user``,
+    and its ``auth_time`` is no older than REAUTH_MAX_AGE_SECONDS and not before the round trip began.
+    """
+    claims, _userinfo, started = _exchange(session, purpose=REAUTHENTICATE, state=state, code=code, error=error)
+    linked = Cis2Identity.objects.filter(user=user, user__is_active=True).values_list("sub", flat=True).first()
+    if linked is None:
+        raise Cis2Refused("Your collab account is not linked to an NHS Care Identity. Ask your administrator.",
+                          f"user {user.username} has no linked CIS2 identity")
+    if not secrets.compare_digest(str(claims["sub"]), linked):
+        raise Cis2Refused("You confirmed with a different NHS Care Identity from the one linked to your account. "
+                          "Use your own smartcard or authenticator.", f"re-authenticated sub {claims['sub']} is not "
+                          f"the linked {linked}")
+    auth_time = claims.get("auth_time")
+    if not isinstance(auth_time, int) or isinstance(auth_time, bool):
+        raise Cis2Refused("CIS2 did not confirm when you signed in again. Try again.", "ID token has no auth_time")
+    now = time.time()
+    if auth_time > now + REAUTH_CLOCK_SKEW_SECONDS:
+        raise Cis2Refused("CIS2 did not confirm when you signed in again. Try again.", "auth_time is in the future")
+    if now - auth_time > REAUTH_MAX_AGE_SECONDS or auth_time < started["at"] - REAUTH_CLOCK_SKEW_SECONDS:
+        raise Cis2Refused("CIS2 did not ask you to sign in again just now, so it cannot confirm it is you. Try "
+                          "again, and sign in with your smartcard or authenticator when CIS2 asks.",
+                          f"auth_time {int(now - auth_time)}s old, not a fresh sign-in")
+    return Cis2Reauthentication(sub=claims["sub"], auth_time=auth_time)
+
+
+def outcome_keep(session, *, user_id: int, context: dict, done: Cis2Reauthentication | None = None,
+                 refused: Cis2Refused | None = None) -> None:
+    """Keep the outcome of a re-authentication for the page that asked for it (``context`` says which)."""
+    session[OUTCOME_KEY] = {
+        "user_id": user_id, "context": context, "at": time.time(), "ok": done is not None,
+        "sub": done.sub if done else "", "auth_time": done.auth_time if done else 0,
+        "message": refused.message if refused else "", "reason": refused.reason if refused else "",
+    }
+
+
+def outcome_take(session, *, user_id: int) -> dict | None:
+    """The outcome kept by ``outcome_keep``, used once, for this user, and only while it is fresh."""
+    outcome = session.pop(OUTCOME_KEY, None)
+    if not outcome or outcome.get("user_id") != user_id or time.time() - outcome.get("at", 0) > OUTCOME_MAX_SECONDS:
+        return None
+    return outcome

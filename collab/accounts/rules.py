@@ -36,6 +36,43 @@ def acting_at_hub(request) -> bool:
     return request.acting is not None and request.acting.organisation.kind == "collaborative"
 
 
+# Linking CIS2 identities to accounts (see Cis2Identity.Meta): a permission, not a role.
+LINK_CIS2_IDENTITY = "accounts.link_cis2_identity"
+
+
+def _gate(request, allowed) -> object | None:
+    """The common front of the page rules: signed in, second factor, a role chosen, then ``allowed``."""
+    if not request.user.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+    if not is_second_factor_satisfied(request):
+        return redirect("accounts:verify")
+    if request.acting is None:
+        return redirect(f"/account/role/?next={request.path}")
+    if not allowed(request):
+        return render(request, "core/forbidden.jinja", {"title": "You cannot open this page"}, status=403)
+    return None
+
+
+def _acting_where(request, where: str | None) -> bool:
+    return (where is None or (where == "practice" and acting_at_practice(request))
+            or (where == "hub" and acting_at_hub(request)))
+
+
+def permission_required(permission: str, *, where: str | None = None):
+    """Allow the view only to a signed-in, verified user who holds ``permission`` (whatever their role),
+    acting at the kind of organisation ``where`` names. Deny by default."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            refused = _gate(request, lambda r: r.user.has_perm(permission) and _acting_where(r, where))
+            return refused or view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def role_required(*roles: str, where: str | None = None):
     """Allow the view only to a signed-in, second-factor-verified user acting in one of ``roles``.
 
@@ -45,20 +82,8 @@ def role_required(*roles: str, where: str | None = None):
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
-            if not is_second_factor_satisfied(request):
-                return redirect("accounts:verify")
-            if request.acting is None:
-                return redirect(f"/account/role/?next={request.path}")
-            allowed = (not roles or request.acting.role in roles) and (
-                where is None
-                or (where == "practice" and acting_at_practice(request))
-                or (where == "hub" and acting_at_hub(request))
-            )
-            if not allowed:
-                return render(request, "core/forbidden.jinja", {"title": "You cannot open this page"}, status=403)
-            return view(request, *args, **kwargs)
+            refused = _gate(request, lambda r: (not roles or r.acting.role in roles) and _acting_where(r, where))
+            return refused or view(request, *args, **kwargs)
 
         return wrapped
 

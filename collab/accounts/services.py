@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from collab.accounts.models import ApiToken, LoginFailure, RoleAssignment, User
-from collab.core.audit import Actor
+from collab.accounts.models import ApiToken, Cis2Identity, LoginFailure, RoleAssignment, User
+from collab.core.audit import Actor, audit_record
+
+# A CIS2 UUID (the ID token's sub) as the Care Identity Service shows it: 12 digits. [0-9], not \d,
+# which also matches non-ASCII digits.
+CIS2_UUID = re.compile(r"[0-9]{12}")
 
 
 def actor_from_assignment(assignment: RoleAssignment, *, channel: str = "web") -> Actor:
@@ -95,3 +101,69 @@ def reauthenticate(*, user: User, password: str, code: str, address: str, demo_s
         return "password and authenticator code"
     login_failure_record(username=user.username, address=address)
     return ""
+
+
+class Cis2LinkError(Exception):
+    """A link or unlink refused; ``field`` names the form field the message is about ("" for none)."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _link_refused(*, actor: Actor, action: str, user: User, message: str, field: str = "") -> Cis2LinkError:
+    audit_record(actor=actor, action=action, allowed=False, reason=f"{user.username}: {message}",
+                 object_type="user", object_id=user.pk)
+    return Cis2LinkError(message, field=field)
+
+
+def cis2_identity_link(*, actor: Actor, user: User, sub: str) -> Cis2Identity:
+    """Link ``user`` to the CIS2 identity ``sub``, so they can sign in with it. Audited, refused or done.
+
+    The database decides the races (one identity per user, one user per identity): a lost race is
+    reported as the clash it is, never a second link.
+    """
+    action = "cis2_identity.link"
+    sub = "".join((sub or "").split())  # people copy it with spaces
+    if not CIS2_UUID.fullmatch(sub):
+        raise _link_refused(actor=actor, action=action, user=user, field="sub",
+                            message="Enter the CIS2 UUID as 12 digits, like 555042712105")
+    if actor.user_id == user.pk:
+        raise _link_refused(actor=actor, action=action, user=user,
+                            message="You cannot change the CIS2 link on your own account. Ask another administrator.")
+    if not user.is_active:
+        raise _link_refused(actor=actor, action=action, user=user, message="This account is closed")
+    try:
+        with transaction.atomic():
+            identity = Cis2Identity.objects.create(user=user, sub=sub, linked_at=timezone.now(),
+                                                   linked_by_id=actor.user_id)
+            audit_record(actor=actor, action=action, allowed=True, reason=f"{user.username} linked to CIS2 UUID {sub}",
+                         object_type="user", object_id=user.pk)
+    except IntegrityError:
+        holder = Cis2Identity.objects.select_related("user").filter(sub=sub).first()
+        if holder is not None and holder.user_id != user.pk:
+            message = (f"This CIS2 UUID is already linked to {holder.user} ({holder.user.username}). "
+                       "Unlink it from that account first if it is really this person's.")
+            raise _link_refused(actor=actor, action=action, user=user, field="sub", message=message) from None
+        current = Cis2Identity.objects.filter(user=user).values_list("sub", flat=True).first()
+        message = f"This account is already linked to CIS2 UUID {current}. Unlink it first."
+        raise _link_refused(actor=actor, action=action, user=user, field="sub", message=message) from None
+    return identity
+
+
+def cis2_identity_unlink(*, actor: Actor, user: User) -> str:
+    """Remove ``user``'s CIS2 link, so they can no longer sign in with it. Returns the UUID removed. Audited."""
+    action = "cis2_identity.unlink"
+    if actor.user_id == user.pk:
+        raise _link_refused(actor=actor, action=action, user=user,
+                            message="You cannot change the CIS2 link on your own account. Ask another administrator.")
+    with transaction.atomic():
+        identity = Cis2Identity.objects.select_for_update().filter(user=user).first()
+        if identity is not None:
+            sub = identity.sub
+            identity.delete()
+            audit_record(actor=actor, action=action, allowed=True, reason=f"{user.username} unlinked from CIS2 UUID {sub}",
+                         object_type="user", object_id=user.pk)
+            return sub
+    raise _link_refused(actor=actor, action=action, user=user, message="This account has no CIS2 identity linked")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import time
 
@@ -11,15 +12,18 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from collab.accounts import oidc, services
-from collab.accounts.forms import CodeForm, RoleForm, SignInForm
+from collab.accounts import oidc, selectors, services
+from collab.accounts.forms import Cis2LinkForm, CodeForm, RoleForm, SignInForm
 from collab.accounts.middleware import ACTING, LAST_SEEN, SIGNED_IN_AT
+from collab.accounts.models import User
+from collab.accounts.rules import LINK_CIS2_IDENTITY, permission_required
 from collab.core.audit import Actor, audit_record
 from collab.core.forms import error_list, field_error
 
@@ -179,6 +183,9 @@ def cis2_start(request):
 def cis2_callback(request):
     if not oidc.enabled():
         return render(request, "core/forbidden.jinja", {"title": "CIS2 sign-in is not set up here"}, status=404)
+    started = oidc.pending(request.session)
+    if started and started.get("purpose") == oidc.REAUTHENTICATE:
+        return _cis2_reauthenticated(request, started)
     try:
         done = oidc.complete(request.session, state=request.GET.get("state", ""), code=request.GET.get("code", ""),
                              error=request.GET.get("error", ""))
@@ -196,3 +203,108 @@ def cis2_callback(request):
     messages.info(request, f"Signed in with NHS CIS2 as {done.assignment.get_role_display()} at "
                            f"{done.assignment.organisation.display_name}.")
     return redirect("core:home")
+
+
+def _cis2_reauthenticated(request, started: dict):
+    """Back from CIS2 after ``oidc.reauthentication_url``: record the outcome and return to the page that asked.
+
+    The authentication event is audited here; the page that asked decides what it opens (and audits that).
+    """
+    if not request.user.is_authenticated:
+        request.session.pop(oidc.SESSION_KEY, None)
+        audit_record(actor=Actor(user_id=None, username="", role="", organisation_id=None, organisation_ods=""),
+                     action="reauth.cis2", allowed=False, reason="not signed in")
+        return redirect(settings.LOGIN_URL_PATH)
+    actor = (services.actor_from_assignment(request.acting) if request.acting is not None else
+             Actor(user_id=request.user.pk, username=request.user.username, role="", organisation_id=None,
+                   organisation_ods=""))
+    context = started.get("context") or {}
+    try:
+        done = oidc.reauthenticate(request.session, user=request.user, state=request.GET.get("state", ""),
+                                   code=request.GET.get("code", ""), error=request.GET.get("error", ""))
+    except oidc.Cis2Refused as e:
+        oidc.outcome_keep(request.session, user_id=request.user.pk, context=context, refused=e)
+        audit_record(actor=actor, action="reauth.cis2", allowed=False, reason=e.reason,
+                     object_type=str(context.get("purpose", ""))[:64])
+    else:
+        oidc.outcome_keep(request.session, user_id=request.user.pk, context=context, done=done)
+        audit_record(actor=actor, action="reauth.cis2", allowed=True, reason=f"sub {done.sub}, auth_time {done.auth_time}",
+                     object_type=str(context.get("purpose", ""))[:64])
+    return_to = str(started.get("return_to") or "/")
+    # Set by our own code, but a redirect target all the same: only a path on this site.
+    if not return_to.startswith("/") or return_to.startswith("//"):
+        return_to = "/"
+    return redirect(return_to)
+
+
+# ---------------------------------------------------------------- linking CIS2 identities to accounts
+
+
+@permission_required(LINK_CIS2_IDENTITY, where="hub")
+@require_http_methods(["GET"])
+def cis2_links(request):
+    """Every active account, with the CIS2 identity linked to it (if any); search by name, username or UUID."""
+    search = request.GET.get("q", "")[:100]
+    users = selectors.users_for_cis2_linking(search=search)
+    return render(request, "accounts/cis2_links.jinja", {
+        "title": "NHS CIS2 identities", "users": users, "search": search, "limit": 200,
+    })
+
+
+@permission_required(LINK_CIS2_IDENTITY, where="hub")
+@require_http_methods(["GET", "POST"])
+def cis2_link(request, user_id: int):
+    person = get_object_or_404(User.objects.select_related("cis2_identity"), pk=user_id, is_active=True)
+    form = Cis2LinkForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.cis2_identity_link(actor=services.actor_from_assignment(request.acting), user=person,
+                                            sub=form.cleaned_data["sub"])
+            except services.Cis2LinkError as e:
+                form.add_error(e.field or None, e.message)
+            else:
+                messages.info(request, f"{person} can now sign in with NHS CIS2.")
+                return redirect("accounts:cis2_links")
+    return render(request, "accounts/cis2_link.jinja", {
+        "title": f"Link a CIS2 identity to {person}", "person": person, "form": form,
+        "errors": error_list(form), "field_error": field_error, "back_href": "/account/cis2/identities/",
+    }, status=status)
+
+
+@permission_required(LINK_CIS2_IDENTITY, where="hub")
+@require_http_methods(["GET", "POST"])
+def cis2_unlink(request, user_id: int):
+    person = get_object_or_404(User.objects.select_related("cis2_identity"), pk=user_id)
+    extra: list[str] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            sub = services.cis2_identity_unlink(actor=services.actor_from_assignment(request.acting), user=person)
+        except services.Cis2LinkError as e:
+            extra.append(e.message)
+            status = 400
+        else:
+            messages.info(request, f"{person} can no longer sign in with NHS CIS2 UUID {sub}.")
+            return redirect("accounts:cis2_links")
+    linked = getattr(person, "cis2_identity", None)
+    return render(request, "accounts/cis2_unlink.jinja", {
+        "title": f"Unlink {person}'s CIS2 identity", "person": person, "linked": linked,
+        "errors": error_list(None, extra), "back_href": "/account/cis2/identities/",
+    }, status=status)
+
+
+@permission_required(LINK_CIS2_IDENTITY, where="hub")
+@require_http_methods(["GET"])
+def cis2_links_csv(request):
+    links = list(selectors.cis2_links().prefetch_related("user__role_assignments__organisation"))
+    audit_record(actor=services.actor_from_assignment(request.acting), action="cis2_identity.export", allowed=True,
+                 reason=f"{len(links)} links")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cis2-identities.csv"'
+    writer = csv.writer(response)
+    writer.writerow(selectors.LINKS_CSV_HEADER)
+    writer.writerows(selectors.cis2_links_csv_rows(links))
+    return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from collab.accounts.models import CLINICAL_ROLES, Role
+from collab.accounts.rules import LINK_CIS2_IDENTITY
 
 
 def navigation_for(acting) -> list[dict]:
@@ -36,6 +37,9 @@ def navigation_for(acting) -> list[dict]:
         if role == Role.PRIVACY_OFFICER:
             items.append({"text": "Record access", "href": reverse("privacy:index")})
         items += _triage_links(kind, role)
+        # A permission some people hold whatever their role, not a role's.
+        if acting.user.has_perm(LINK_CIS2_IDENTITY):
+            items.append({"text": "CIS2 identities", "href": reverse("accounts:cis2_links")})
     if role in (Role.ANALYST, Role.HUB_MANAGER, Role.PRACTICE_MANAGER):
         items.append({"text": "Analytics", "href": reverse("analytics:index")})
     return items

@@ -31,7 +31,7 @@ PERSONAS = [
     Persona("lucy.reception", "Lucy", "Morgan", Role.CARE_NAVIGATOR, OTHER_PRACTICE,
             "Receptionist at Ledbury Health Partnership: cannot see Hereford Medical Group's patients."),
     Persona("helen.hubmanager", "Helen", "Clarke", Role.HUB_MANAGER, COLLABORATIVE_ODS,
-            "Hub manager: approves capacity, runs the duty doctor rota, meters use."),
+            "Hub manager: approves capacity, runs the duty doctor rota, meters use; links staff's CIS2 identities."),
     Persona("sam.hubgp", "Sam", "Okafor", Role.GP, COLLABORATIVE_ODS,
             "Remote hub GP: day list across every practice, consultations."),
     Persona("nina.hubanp", "Nina", "Kowalski", Role.ADVANCED_NURSE_PRACTITIONER, COLLABORATIVE_ODS,

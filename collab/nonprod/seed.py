@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -122,6 +123,9 @@ def seed_demo(*, today: dt.date | None = None, seed: int = 7, progress: Callable
             user.set_unusable_password()
             user.save(update_fields=["password"])
             RoleAssignment.objects.create(user=user, organisation=by_ods[p.ods], role=p.role)
+        # Linking CIS2 identities to accounts is a permission some people hold, not a role: Helen has it.
+        User.objects.get(username="helen.hubmanager").user_permissions.add(
+            Permission.objects.get(codename="link_cis2_identity", content_type__app_label="accounts"))
         sam = User.objects.get(username="sam.hubgp")
 
         hub_clinicians: list[tuple[User, str]] = [(sam, Role.GP),

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from collab.accounts.models import User
 from collab.core.audit import Actor, audit_record
-from collab.patients.access import Action, access_patient
+from collab.patients.access import Action, access_patient, decide
 from collab.patients.models import BreakGlassGrant, Patient
 
 
@@ -44,6 +44,28 @@ def break_glass_open(
             reauthentication=reauthentication[:64], granted_at=now,
             expires_at=now + dt.timedelta(minutes=settings.BREAK_GLASS_MINUTES),
         )
+
+
+def break_glass_check(*, actor: Actor, actor_org_kind: str, patient: Patient, reason: str) -> str:
+    """Before re-authenticating elsewhere (CIS2): is there a reason, and may this role break glass here?
+
+    Returns the reason to keep. A role that may not break glass is refused and audited now, as
+    ``break_glass_open`` would; an allowed request is audited when it is opened, after re-authentication.
+    """
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise BreakGlassError("Say why you need emergency access (at least 10 characters)")
+    if not decide(actor=actor, actor_org_kind=actor_org_kind, patient=patient, action=Action.BREAK_GLASS).allowed:
+        # Decides again and writes the refusal's audit row, then raises AccessDenied.
+        access_patient(actor=actor, actor_org_kind=actor_org_kind, patient=patient, action=Action.BREAK_GLASS,
+                       object_type="patient", object_id=patient.pk)
+    return reason[:500]
+
+
+def break_glass_refuse(*, actor: Actor, patient: Patient, reason: str) -> None:
+    """A break-glass request that failed re-authentication: nothing is granted; the refusal is on record."""
+    audit_record(actor=actor, action=Action.BREAK_GLASS, allowed=False, patient_id=patient.pk, reason=reason,
+                 object_type="patient", object_id=patient.pk)
 
 
 def break_glass_review(*, actor: Actor, grant: BreakGlassGrant, note: str) -> BreakGlassGrant:

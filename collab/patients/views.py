@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from collab.accounts import oidc
 from collab.accounts.models import CLINICAL_ROLES
 from collab.accounts.rules import HUB_STAFF, PRACTICE_STAFF, role_required
 from collab.accounts.services import actor_from_assignment, reauthenticate
@@ -55,17 +59,28 @@ def refused(request, patient: Patient, title: str = "You cannot see this patient
     }, status=403)
 
 
+# The purpose a CIS2 re-authentication is asked for, so its outcome is used for nothing else.
+BREAK_GLASS_PURPOSE = "break_glass"
+
+
 @role_required(*PRACTICE_STAFF, *HUB_STAFF)
 @require_http_methods(["GET", "POST"])
 def break_glass(request, patient_id: int):
-    """Emergency access: a reason, the password and security code again, then a time-limited grant."""
+    """Emergency access: a reason, then re-authentication, then a time-limited grant.
+
+    Re-authentication is the way the user signed in: password and security code again, or (signed in
+    with NHS CIS2, so no local password) a fresh CIS2 sign-in, finished in ``break_glass_cis2``.
+    """
     patient = get_object_or_404(Patient, pk=patient_id)
     form = BreakGlassForm(request.POST if request.method == "POST" else None)
     extra: list[str] = []
     status = 200
     demo_session = bool(request.session.get("demo_persona"))
+    cis2_session = request.session.get("auth_method") == "cis2"
     if request.method == "POST":
         status = 400
+        if form.is_valid() and cis2_session:
+            return _break_glass_via_cis2(request, patient, form.cleaned_data["reason"])
         if form.is_valid():
             how = reauthenticate(user=request.user, password=form.cleaned_data["password"],
                                  code=form.cleaned_data["code"], address=request.META.get("REMOTE_ADDR", "")[:64],
@@ -87,4 +102,60 @@ def break_glass(request, patient_id: int):
     return render(request, "patients/break_glass.jinja", {
         "title": "Emergency access (break glass)", "form": form, "errors": error_list(form, extra),
         "field_error": field_error, "demo_reauth": request.user.is_demo_persona and demo_session,
+        "cis2_reauth": cis2_session,
     }, status=status)
+
+
+def _break_glass_via_cis2(request, patient: Patient, reason: str):
+    """Keep the reason in the session (never the URL) and send the user to CIS2 to sign in again."""
+    actor = actor_from_assignment(request.acting)
+    try:
+        reason = services.break_glass_check(actor=actor, actor_org_kind=request.acting.organisation.kind,
+                                            patient=patient, reason=reason)
+        url = oidc.reauthentication_url(
+            request.session, return_to=reverse("patients:break_glass_cis2", args=[patient.pk]),
+            context={"purpose": BREAK_GLASS_PURPOSE, "patient_id": patient.pk, "reason": reason,
+                     "assignment_id": request.acting.pk})
+    except AccessDenied:
+        return render(request, "core/forbidden.jinja", {"title": "You cannot break glass"}, status=403)
+    except oidc.Cis2Refused as e:
+        services.break_glass_refuse(actor=actor, patient=patient, reason=f"CIS2 re-authentication: {e.reason}")
+        return _break_glass_refused(request, patient, e.message)
+    return redirect(url)
+
+
+@role_required(*PRACTICE_STAFF, *HUB_STAFF)
+@require_http_methods(["GET"])
+def break_glass_cis2(request, patient_id: int):
+    """Back from CIS2: open the grant only if this user, in this role, just signed in again for this patient."""
+    patient = get_object_or_404(Patient, pk=patient_id)
+    actor = actor_from_assignment(request.acting)
+    outcome = oidc.outcome_take(request.session, user_id=request.user.pk)
+    context = (outcome or {}).get("context") or {}
+    if (outcome is None or context.get("purpose") != BREAK_GLASS_PURPOSE or context.get("patient_id") != patient.pk
+            or context.get("assignment_id") != request.acting.pk):
+        services.break_glass_refuse(actor=actor, patient=patient,
+                                    reason="CIS2 re-authentication: none for this break-glass request")
+        return _break_glass_refused(request, patient, "We could not confirm it is you. Start again.")
+    if not outcome["ok"]:
+        services.break_glass_refuse(actor=actor, patient=patient,
+                                    reason=f"CIS2 re-authentication: {outcome['reason']}")
+        return _break_glass_refused(request, patient, outcome["message"])
+    signed_in_at = dt.datetime.fromtimestamp(outcome["auth_time"], tz=dt.UTC).isoformat(timespec="seconds")
+    try:
+        services.break_glass_open(actor=actor, actor_org_kind=request.acting.organisation.kind, patient=patient,
+                                  reason=context["reason"], reauthentication=f"NHS CIS2 (auth_time {signed_in_at})")
+    except AccessDenied:
+        return render(request, "core/forbidden.jinja", {"title": "You cannot break glass"}, status=403)
+    except services.BreakGlassError as e:
+        services.break_glass_refuse(actor=actor, patient=patient, reason=e.message)
+        return _break_glass_refused(request, patient, e.message)
+    messages.info(request, "Emergency access granted. The privacy officers have been alerted.")
+    return redirect("patients:detail", patient.pk)
+
+
+def _break_glass_refused(request, patient: Patient, message: str):
+    return render(request, "patients/break_glass_refused.jinja", {
+        "title": "Emergency access was not opened", "message": message,
+        "retry_href": reverse("patients:break_glass", args=[patient.pk]),
+    }, status=403)

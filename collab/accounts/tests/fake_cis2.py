@@ -4,7 +4,18 @@ It does what the real provider does that collab relies on: discovery, an authori
 that redirects back with a code (for whichever identity the test has "put the smartcard in"),
 a token endpoint that checks the client secret and the PKCE verifier and returns an RS256 ID
 token carrying the nonce and ``selected_roleid``, a UserInfo endpoint with ``nhsid_nrbac_roles``,
-and a JWKS. Knobs let tests make it misbehave (mismatched sub, wrong key, no role).
+and a JWKS. Knobs let tests make it misbehave (mismatched sub, wrong key, no role, a refusal, no
+``auth_time``).
+
+Like the real provider it keeps a single sign-on session: a user who authenticated a moment ago
+is not asked again, and the ID token's ``auth_time`` says when they last actively authenticated.
+``prompt=login``, or ``max_age`` shorter than the time since then (``max_age=0`` always), makes it
+authenticate them again. That is OpenID Connect Core 1.0 section 3.1.2.1 (prompt, max_age; "when
+max_age is used, the ID Token returned MUST include an auth_time Claim"), which CIS2
+Authentication follows: it "conforms to the open standard OpenID Connect" (NHS England, CIS2
+Authentication guidance for developers, "Sign in journey",
+https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/authorization-code-flow).
+NHS services send max_age to CIS2 (NHSDigital/manage-vaccinations-in-schools#2239).
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ import secrets
 import threading
 import time
 import urllib.parse
+from contextlib import contextmanager
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import jwt
@@ -38,6 +50,11 @@ class FakeCis2:
         self.userinfo_sub_override: str | None = None
         self.sign_with_other_key = False
         self.nonce_override: str | None = None
+        # The single sign-on session: sub -> when that user last actively authenticated (epoch seconds).
+        self.authenticated_at: dict[str, int] = {}
+        self.omit_auth_time = False
+        self.refuse_with: str | None = None  # an OAuth error code sent back instead of a code
+        self.authorize_requests: list[dict] = []
         self._server = make_server("127.0.0.1", 0, self.app, handler_class=_Quiet)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}/realms/NHSIdentity"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -50,8 +67,12 @@ class FakeCis2:
         self._server.shutdown()
         self._server.server_close()
 
-    def sign_in_as(self, *, sub: str, roles: list[dict], selected_roleid: str | None):
+    def sign_in_as(self, *, sub: str, roles: list[dict], selected_roleid: str | None,
+                   authenticated_at: int | None = None):
+        """Put this identity's smartcard in. ``authenticated_at``: they already have a CIS2 session from then."""
         self.identity = {"sub": sub, "roles": roles, "selected_roleid": selected_roleid}
+        if authenticated_at is not None:
+            self.authenticated_at[sub] = authenticated_at
 
     # ------------------------------------------------------------------ WSGI
 
@@ -83,9 +104,22 @@ class FakeCis2:
     def authorize(self, start_response, query, **_):
         assert query["client_id"] == self.client_id and query["response_type"] == "code"
         assert query["code_challenge_method"] == "S256" and "openid" in query["scope"].split()
+        self.authorize_requests.append(query)
+        if self.refuse_with:
+            location = query["redirect_uri"] + "?" + urllib.parse.urlencode(
+                {"error": self.refuse_with, "state": query["state"]})
+            start_response("302 Found", [("Location", location)])
+            return [b""]
+        now, sub = int(time.time()), self.identity["sub"]
+        last = self.authenticated_at.get(sub)
+        max_age = int(query["max_age"]) if "max_age" in query else None
+        if (last is None or "login" in query.get("prompt", "").split()
+                or (max_age is not None and (max_age == 0 or now - last > max_age))):
+            self.authenticated_at[sub] = now  # the user signs in again, with their smartcard
         code = secrets.token_urlsafe(16)
         self.codes[code] = {"challenge": query["code_challenge"], "nonce": query["nonce"],
-                            "redirect_uri": query["redirect_uri"], **self.identity}
+                            "redirect_uri": query["redirect_uri"], "auth_time": self.authenticated_at[sub],
+                            **self.identity}
         location = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]})
         start_response("302 Found", [("Location", location)])
         return [b""]
@@ -99,7 +133,9 @@ class FakeCis2:
             return self._json(start_response, {"error": "invalid_grant"}, "400 Bad Request")
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": self.client_id, "sub": grant["sub"], "iat": now, "exp": now + 300,
-                  "nonce": self.nonce_override or grant["nonce"], "auth_time": now, "acr": "AAL3_ANY"}
+                  "nonce": self.nonce_override or grant["nonce"], "acr": "AAL3_ANY"}
+        if not self.omit_auth_time:
+            claims["auth_time"] = grant["auth_time"]
         if grant["selected_roleid"]:
             claims["selected_roleid"] = grant["selected_roleid"]
         key = self.other_key if self.sign_with_other_key else self.key
@@ -122,3 +158,18 @@ class FakeCis2:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         jwk.update({"kid": "fake-1", "use": "sig", "alg": "RS256"})
         return self._json(start_response, {"keys": [jwk]})
+
+
+@contextmanager
+def configured(settings):
+    """A running fake, with collab's CIS2 settings pointing at it (``settings``: pytest-django's fixture)."""
+    from collab.accounts import oidc
+
+    with FakeCis2() as fake:
+        settings.CIS2_ISSUER = fake.issuer
+        settings.CIS2_CLIENT_ID = fake.client_id
+        settings.CIS2_CLIENT_SECRET = fake.client_secret
+        settings.CIS2_REDIRECT_URI = "http://testserver/account/cis2/callback/"
+        oidc._discovery_cache.clear()
+        oidc._jwks_clients.clear()
+        yield fake

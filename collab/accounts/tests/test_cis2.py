@@ -2,6 +2,7 @@
 verified against the JWKS, selected role mapped to a local role; no role or a mismatched sub
 gets no access."""
 
+import time
 import urllib.parse
 
 import httpx
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from collab.accounts import oidc
 from collab.accounts.models import Cis2Identity, Role
-from collab.accounts.tests.fake_cis2 import FakeCis2
+from collab.accounts.tests.fake_cis2 import configured
 from collab.core.models import AuditEvent
 from collab.core.tests.factories import PracticeFactory, RoleAssignmentFactory
 
@@ -20,13 +21,7 @@ SUB = "555042712105"
 
 @pytest.fixture
 def cis2(settings):
-    with FakeCis2() as fake:
-        settings.CIS2_ISSUER = fake.issuer
-        settings.CIS2_CLIENT_ID = fake.client_id
-        settings.CIS2_CLIENT_SECRET = fake.client_secret
-        settings.CIS2_REDIRECT_URI = "http://testserver/account/cis2/callback/"
-        oidc._discovery_cache.clear()
-        oidc._jwks_clients.clear()
+    with configured(settings) as fake:
         yield fake
 
 
@@ -119,3 +114,38 @@ def test_cis2_is_off_unless_configured(client, settings):
     settings.CIS2_ISSUER = ""
     assert client.get("/account/cis2/").status_code == 404
     assert b"cis2-sign-in" not in client.get("/account/sign-in/").content
+
+
+def test_the_fake_signs_in_again_only_when_asked_and_says_when(cis2):
+    """The fake keeps a single sign-on session as CIS2 does: prompt=login or max_age make it authenticate
+    the user again; otherwise auth_time is when they last did."""
+    long_ago = int(time.time()) - 3600
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001", authenticated_at=long_ago)
+
+    def auth_time(**extra) -> int:
+        query = {"client_id": cis2.client_id, "response_type": "code", "code_challenge_method": "S256",
+                 "code_challenge": "x", "scope": "openid", "nonce": "n", "state": "s",
+                 "redirect_uri": "http://testserver/account/cis2/callback/", **extra}
+        r = httpx.get(cis2.issuer + "/authorize?" + urllib.parse.urlencode(query), follow_redirects=False)
+        code = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.headers["Location"]).query))["code"]
+        return cis2.codes[code]["auth_time"]
+
+    assert auth_time() == long_ago
+    assert auth_time(max_age="7200") == long_ago
+    assert auth_time(max_age="60") >= int(time.time()) - 1
+    cis2.authenticated_at[SUB] = long_ago
+    assert auth_time(prompt="login") >= int(time.time()) - 1
+    cis2.authenticated_at[SUB] = long_ago
+    assert auth_time(max_age="0") >= int(time.time()) - 1
+
+
+def test_a_reauthentication_round_trip_is_not_a_sign_in(client, cis2, gp):
+    """A code that came back for a re-authentication cannot be used to sign in (the state says why it began)."""
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
+    session = client.session
+    url = oidc.reauthentication_url(session, return_to="/", context={"purpose": "test"})
+    session.save()
+    back = urllib.parse.urlparse(httpx.get(url, follow_redirects=False).headers["Location"])
+    params = dict(urllib.parse.parse_qsl(back.query))
+    with pytest.raises(oidc.Cis2Refused, match="could not be verified"):
+        oidc.complete(client.session, state=params["state"], code=params["code"])
