@@ -152,6 +152,24 @@ def cis2_identity_link(*, actor: Actor, user: User, sub: str) -> Cis2Identity:
     return identity
 
 
+def _end_cis2_sessions(*, user_id: int) -> int:
+    """Sign out every live session ``user_id`` opened through CIS2; returns how many.
+
+    Unlinking is rare and live sessions are few (15 minutes idle ends one), so each is decoded
+    rather than every request paying a query to recheck the link. Sessions opened with a
+    password and second factor are not the CIS2 identity's and stay.
+    """
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if data.get("_auth_user_id") == str(user_id) and data.get("auth_method") == "cis2":
+            session.delete()
+            ended += 1
+    return ended
+
+
 def cis2_identity_unlink(*, actor: Actor, user: User) -> str:
     """Remove ``user``'s CIS2 link, so they can no longer sign in with it. Returns the UUID removed. Audited."""
     action = "cis2_identity.unlink"
@@ -163,7 +181,9 @@ def cis2_identity_unlink(*, actor: Actor, user: User) -> str:
         if identity is not None:
             sub = identity.sub
             identity.delete()
-            audit_record(actor=actor, action=action, allowed=True, reason=f"{user.username} unlinked from CIS2 UUID {sub}",
+            ended = _end_cis2_sessions(user_id=user.pk)
+            audit_record(actor=actor, action=action, allowed=True,
+                         reason=f"{user.username} unlinked from CIS2 UUID {sub}; {ended} CIS2 session(s) ended",
                          object_type="user", object_id=user.pk)
             return sub
     raise _link_refused(actor=actor, action=action, user=user, message="This account has no CIS2 identity linked")

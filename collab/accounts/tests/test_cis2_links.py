@@ -102,7 +102,9 @@ def test_linking_lets_them_sign_in_with_cis2_and_unlinking_stops_it(client, admi
         row = AuditEvent.objects.get(action="cis2_identity.unlink")
         assert row.outcome == "allowed" and SUB in row.reason and row.username == admin.user.username
 
-        other.logout()
+        # The session they opened with it has ended too
+        assert other.get("/").status_code == 302 and "_auth_user_id" not in other.session
+        assert "1 CIS2 session(s) ended" in row.reason
         assert cis2_sign_in().status_code == 403
     gp.close()
 
