@@ -7,7 +7,7 @@ class BookingConfig(AppConfig):
     verbose_name = "The remote hub: sessions, slots, appointments and capacity"
 
     def ready(self):
-        from collab.booking.selectors import hub_appointment_relationship
+        from collab.booking.selectors import appointment_relationship
         from collab.patients import relationships
 
-        relationships.register("hub_appointment", hub_appointment_relationship)
+        relationships.register("appointment", appointment_relationship)

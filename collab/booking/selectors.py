@@ -15,8 +15,8 @@ from collab.booking.models import (
     Slot,
     UsageEntry,
 )
-from collab.organisations.models import Organisation
-from collab.patients.relationships import acts_in, recent_since
+from collab.organisations.models import Organisation, Service
+from collab.patients.relationships import recent_since, service_lookup
 
 MAX_SEARCH_DAYS = 14  # GP Connect: a slot search covers 14 days at most.
 
@@ -140,15 +140,31 @@ def duty_rota(*, day: dt.date) -> QuerySet[DutyDoctor]:
     return DutyDoctor.objects.filter(date=day).select_related("practice", "clinician").order_by("practice__name")
 
 
-def hub_appointment_relationship(actor, org_kind: str, patient) -> str | None:
-    """The hub has a relationship with a patient whose hub appointment is current or recent:
-    booked for the future, or started within RELATIONSHIP_RECENT_DAYS (default 28)."""
-    if not acts_in(actor, org_kind, "remote_hub"):
+def appointment_relationship(actor, org_kind: str, patient) -> str | None:
+    """A service has a relationship with a patient whose appointment *with that service* is current
+    or recent: booked for the future, or started within RELATIONSHIP_RECENT_DAYS (default 28).
+    Cancelled appointments do not count. The remote hub's appointments give the hub a reason to
+    look; an enhanced access (or any other service's) appointment gives that service one, not the hub.
+    """
+    lookup = service_lookup(actor, org_kind, "slot__service")
+    if lookup is None:
         return None
-    live = (
-        Appointment.objects.filter(patient_id=patient.pk, slot__starts_at__gte=recent_since())
+    found = (
+        Appointment.objects.filter(patient_id=patient.pk, slot__starts_at__gte=recent_since(), **lookup)
         .exclude(status=Appointment.Status.CANCELLED)
+        .values_list("slot__service__kind", "slot__service__name")
+        .first()
     )
-    if live.exists():
+    if found is None:
+        return None
+    kind, name = found
+    if kind == Service.Kind.REMOTE_HUB:
         return "current or recent hub appointment"
-    return None
+    return f"current or recent appointment with {name}"
+
+
+def appointment_in_actors_service(*, actor, org_kind: str, appointment: Appointment) -> bool:
+    """Whether the appointment is in a slot of the service the actor acts in (the hub for a
+    collaborative role naming no service): only that service's clinicians consult on it."""
+    lookup = service_lookup(actor, org_kind, "slot__service")
+    return lookup is not None and Appointment.objects.filter(pk=appointment.pk, **lookup).exists()

@@ -303,14 +303,20 @@ def appointment_did_not_attend(*, actor: Actor, actor_org_kind: str, appointment
                        allowed_from=("booked", "arrived"), action=Action.UPDATE_APPOINTMENT)
 
 
-def appointment_complete(
-    *, actor: Actor, actor_org_kind: str, appointment: Appointment, outcome: str, note: str
-) -> Appointment:
+def outcome_check(*, outcome: str, note: str) -> str:
+    """The outcome's rules, before anything is written: the cleaned note for the practice."""
     if outcome not in Appointment.Outcome.values:
         raise BookingError("Choose an outcome")
     note = (note or "").strip()
     if outcome == Appointment.Outcome.FACE_TO_FACE and not note:
         raise BookingError("Say what the practice needs to see the patient for")
+    return note
+
+
+def appointment_complete(
+    *, actor: Actor, actor_org_kind: str, appointment: Appointment, outcome: str, note: str
+) -> Appointment:
+    note = outcome_check(outcome=outcome, note=note)
 
     def follow_up(done: Appointment, now: dt.datetime) -> None:
         if outcome == Appointment.Outcome.FACE_TO_FACE:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/arrive/", views.appointment_arrive, name="arrive"),
     path("appointments/<int:appointment_id>/did-not-attend/", views.appointment_dna, name="dna"),
     path("appointments/<int:appointment_id>/complete/", views.appointment_complete, name="complete"),
+    path("appointments/<int:appointment_id>/consultation/", views.appointment_consult, name="consult"),
     path("appointments/<int:appointment_id>/cancel/", views.appointment_cancel, name="cancel"),
     path("day/", views.day_list, name="day_list"),
     path("capacity/", views.capacity_requests, name="capacity_requests"),

@@ -8,6 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -29,8 +30,12 @@ from collab.booking.models import Appointment, CapacityRequest, DeliveryChannel,
 from collab.core.audit import audit_list_view
 from collab.core.forms import error_list, field_error
 from collab.organisations.models import Organisation
-from collab.patients.access import AccessDenied, Action, access_patient
+from collab.patients.access import AccessDenied, Action, access_patient, decide
 from collab.patients.selectors import patient_by_nhs_number
+from collab.patients.views import refused
+from collab.records import selectors as record_selectors
+from collab.records import services as record_services
+from collab.records.forms import NoteForm, PrescriptionForm, ProblemForm
 
 
 def _ctx(request, title: str, **extra):
@@ -112,23 +117,65 @@ def practice_appointments(request):
 # ------------------------------------------------------------------ appointment and consultation
 
 
-@role_required(*PRACTICE_STAFF, *HUB_STAFF)
-def appointment_detail(request, appointment_id: int):
-    appointment = get_object_or_404(
-        Appointment.objects.select_related("slot", "slot__clinician", "patient", "practice", "booked_by"),
+def _appointment(appointment_id: int) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.select_related("slot", "slot__clinician", "slot__service", "patient", "practice",
+                                           "booked_by"),
         pk=appointment_id,
     )
+
+
+def _errors(*forms, extra: list[str] | None = None) -> list[dict]:
+    """The error summary for several forms on one page; the outcome radios' first item is #outcome."""
+    items = [e for f in forms if f is not None for e in error_list(f)] + error_list(None, extra)
+    for e in items:
+        if e["href"] == "#id_outcome":
+            e["href"] = "#outcome"
+    return items
+
+
+def _appointment_page(request, appointment: Appointment, *, status: int = 200, errors=None, note_form=None,
+                      problem_form=None, prescription_form=None, complete_form=None):
+    """The appointment page, shown again with errors too: each showing reads the patient (audited).
+
+    For a clinician of the appointment's service it is also where the consultation happens: the
+    structured note (the shared record's, linked to this appointment), then its signature and the
+    outcome, in one form."""
+    actor, kind = _actor(request), _kind(request)
     try:
-        access_patient(actor=_actor(request), actor_org_kind=_kind(request), patient=appointment.patient,
-                       action=Action.VIEW, object_type="appointment", object_id=appointment.pk)
+        access_patient(actor=actor, actor_org_kind=kind, patient=appointment.patient, action=Action.VIEW,
+                       object_type="appointment", object_id=appointment.pk)
     except AccessDenied:
         return render(request, "patients/refused.jinja", {"title": "You cannot see this patient"}, status=403)
-    is_hub_clinician = _kind(request) == "collaborative" and request.acting.role in HUB_CLINICIANS
+    consults_here = (kind == "collaborative" and request.acting.role in HUB_CLINICIANS
+                     and selectors.appointment_in_actors_service(actor=actor, org_kind=kind, appointment=appointment))
+    notes = list(record_selectors.consultations_for_appointment(appointment_id=appointment.pk))
+    draft = next((c for c in notes if not c.is_signed and c.clinician_id == request.user.pk), None)
+    signed = [c for c in notes if c.is_signed]
+    others_drafting = [c.clinician for c in notes if not c.is_signed and c.clinician_id != request.user.pk]
+    shows_record = bool(signed or draft) and decide(
+        actor=actor, actor_org_kind=kind, patient=appointment.patient, action=Action.RECORD_VIEW).allowed
+    if shows_record:
+        # The note is the shared record's: reading it here is audited as reading the record.
+        access_patient(actor=actor, actor_org_kind=kind, patient=appointment.patient, action=Action.RECORD_VIEW,
+                       object_type="appointment", object_id=appointment.pk)
+    if note_form is None:
+        note_form = NoteForm(initial={f: getattr(draft, f) for f in NoteForm.base_fields} if draft else None)
     return render(request, "booking/appointment.jinja", _ctx(
         request, "Appointment", appointment=appointment, events=appointment.events.select_related("by"),
-        is_hub_clinician=is_hub_clinician, complete_form=CompleteForm(), cancel_form=CancelForm(),
-        outcomes=Appointment.Outcome.choices, errors=[],
-    ))
+        is_hub_clinician=consults_here, complete_form=complete_form or CompleteForm(), cancel_form=CancelForm(),
+        outcomes=Appointment.Outcome.choices, errors=errors or [],
+        draft=draft if shows_record else None, signed_notes=signed if shows_record else [],
+        others_drafting=others_drafting if consults_here else [], note_form=note_form, problem_form=problem_form,
+        prescription_form=prescription_form,
+        writes_note=consults_here and appointment.status == Appointment.Status.ARRIVED
+        and not any(c.clinician_id == request.user.pk for c in signed),
+    ), status=status)
+
+
+@role_required(*PRACTICE_STAFF, *HUB_STAFF)
+def appointment_detail(request, appointment_id: int):
+    return _appointment_page(request, _appointment(appointment_id))
 
 
 def _appointment_action(request, appointment_id: int, handler):
@@ -148,7 +195,8 @@ def _appointment_action(request, appointment_id: int, handler):
 def appointment_arrive(request, appointment_id: int):
     def handler(appointment):
         services.appointment_arrive(actor=_actor(request), actor_org_kind=_kind(request), appointment=appointment)
-        messages.info(request, "Marked as arrived: the consultation has started")
+        messages.info(request, "Marked as arrived: the consultation has started. Write the note, then sign it "
+                               "and record the outcome")
         return redirect("booking:appointment", appointment.pk)
 
     return _appointment_action(request, appointment_id, handler)
@@ -165,17 +213,73 @@ def appointment_dna(request, appointment_id: int):
     return _appointment_action(request, appointment_id, handler)
 
 
+# What each button of the consultation form does after the draft note is saved.
+CONSULT_STEPS = ("save", "problem", "prescription", "finish")
+
+
+@role_required(*HUB_CLINICIANS, where="hub")
+@require_POST
+def appointment_consult(request, appointment_id: int):
+    """The consultation form on the appointment page: every button saves the draft note first
+    (nothing typed is lost), then adds a problem or a prescription, or signs the note and records
+    the outcome. Each write is decided and audited by the access function."""
+    appointment = _appointment(appointment_id)
+    step = request.POST.get("step", "save")
+    if step not in CONSULT_STEPS:
+        step = "save"
+    note_form = NoteForm(request.POST)
+    problem_form = ProblemForm(request.POST) if step == "problem" else None
+    prescription_form = PrescriptionForm(request.POST) if step == "prescription" else None
+    complete_form = CompleteForm(request.POST) if step == "finish" else None
+    valid = all([f.is_valid() for f in (note_form, problem_form, prescription_form, complete_form) if f is not None])
+    if step == "finish" and note_form.is_valid():
+        valid = note_form.check_signable() and valid
+    forms = {"note_form": note_form, "problem_form": problem_form, "prescription_form": prescription_form,
+             "complete_form": complete_form}
+    if not valid:
+        return _appointment_page(request, appointment, status=400, **forms,
+                                 errors=_errors(note_form, problem_form, prescription_form, complete_form))
+    actor, kind, d = _actor(request), _kind(request), note_form.cleaned_data
+    try:
+        c = record_services.appointment_draft(actor=actor, actor_org_kind=kind, appointment=appointment)
+        follow_up = {"follow_up_needed": d["follow_up_needed"], "follow_up_note": d["follow_up_note"]}
+        if record_services.note_changed(c, notes=d, **follow_up):
+            c = record_services.consultation_save(actor=actor, actor_org_kind=kind, consultation=c, notes=d,
+                                                  **follow_up)
+        if step == "problem":
+            record_services.problem_add(actor=actor, actor_org_kind=kind, consultation=c, **problem_form.cleaned_data)
+            done, anchor = "Problem added", "#problems"
+        elif step == "prescription":
+            record_services.prescription_add(actor=actor, actor_org_kind=kind, consultation=c,
+                                             **prescription_form.cleaned_data)
+            done, anchor = "Prescription added", "#prescriptions"
+        elif step == "finish":
+            outcome = complete_form.cleaned_data["outcome"]
+            record_services.appointment_consultation_complete(
+                actor=actor, actor_org_kind=kind, consultation=c, outcome=outcome,
+                outcome_note=complete_form.cleaned_data["note"])
+            done, anchor = "Note signed. Consultation completed: " + Appointment.Outcome(outcome).label, ""
+        else:
+            done, anchor = "Draft saved", "#consultation-note"
+    except (AccessDenied, services.NotPermitted):
+        return refused(request, appointment.patient, title="You cannot change this record")
+    except (record_services.RecordError, services.BookingError) as e:
+        appointment.refresh_from_db()
+        return _appointment_page(request, appointment, status=400, **forms, errors=_errors(extra=[e.message]))
+    messages.info(request, done)
+    return redirect(reverse("booking:appointment", args=[appointment.pk]) + anchor)
+
+
 @role_required(*HUB_CLINICIANS, where="hub")
 @require_POST
 def appointment_complete(request, appointment_id: int):
+    """The outcome alone: for an appointment whose note is already signed, or that needs none."""
     form = CompleteForm(request.POST)
 
     def handler(appointment):
         if not form.is_valid():
-            return render(request, "booking/appointment.jinja", _ctx(
-                request, "Appointment", appointment=appointment, events=appointment.events.select_related("by"),
-                is_hub_clinician=True, complete_form=form, cancel_form=CancelForm(),
-                outcomes=Appointment.Outcome.choices, errors=error_list(form)), status=400)
+            return _appointment_page(request, _appointment(appointment.pk), status=400, complete_form=form,
+                                     errors=_errors(form))
         services.appointment_complete(actor=_actor(request), actor_org_kind=_kind(request), appointment=appointment,
                                       outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
         messages.info(request, "Consultation completed: " + Appointment.Outcome(form.cleaned_data["outcome"]).label)

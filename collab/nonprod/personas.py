@@ -46,6 +46,9 @@ PERSONAS = [
             "Triage GP at the collaborative's front door: triages requests from every practice, once."),
     Persona("phil.pharmacist", "Phil", "Jenkins", Role.CLINICAL_PHARMACIST, COLLABORATIVE_ODS,
             "Pharmacist: sees the requests triage routes to community pharmacy."),
+    Persona("erin.eagp", "Erin", "Lloyd", Role.GP, COLLABORATIVE_ODS,
+            "Enhanced access GP, Hereford City: evening and Saturday appointments, the note written from each one."),
 ]
 # Personas who act in one of the collaborative's services rather than the organisation as a whole.
-PERSONA_SERVICES = {"olivia.ooh": "out_of_hours"}
+# Enhanced access is a PCN's service: Erin works in the home practice's PCN's.
+PERSONA_SERVICES = {"olivia.ooh": "out_of_hours", "erin.eagp": "enhanced_access"}

@@ -320,7 +320,8 @@ def seed_out_of_hours(*, collaborative, practices, patients_by_practice, rng, no
                                  phone="01432 000111")
     kinds = {"out_of_hours": ooh}
     for username, kind in PERSONA_SERVICES.items():
-        RoleAssignment.objects.filter(user__username=username, organisation=collaborative).update(service=kinds[kind])
+        if kind in kinds:  # enhanced access personas join their PCN's service with triage's network services
+            RoleAssignment.objects.filter(user__username=username, organisation=collaborative).update(service=kinds[kind])
     olivia = User.objects.get(username="olivia.ooh")
     others = []
     for n, role in enumerate([Role.GP, Role.ADVANCED_NURSE_PRACTITIONER, Role.ADVANCED_NURSE_PRACTITIONER]):

@@ -29,7 +29,9 @@ def seed_phlebotomy(*, rng: random.Random, first_day: dt.date, last_day: dt.date
                                     last_name=f"Nurse{k + 1}")
         nurse.set_unusable_password()
         nurse.save(update_fields=["password"])
-        RoleAssignment.objects.create(user=nurse, organisation=pcn, role=Role.PRACTICE_NURSE)
+        # The nurse works in the PCN's enhanced access service (a role acts in the collaborative's
+        # services: collab.patients.access), so the clinic's appointments are hers to see and complete.
+        RoleAssignment.objects.create(user=nurse, organisation=pcn.parent, role=Role.PRACTICE_NURSE, service=service)
         practices = [p for p in Organisation.objects.filter(parent=pcn, kind="practice")]
         day = first_day
         while day <= last_day:

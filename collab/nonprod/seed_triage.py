@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from collab.accounts.models import Role, User
-from collab.booking.models import DeliveryChannel
-from collab.booking.services import session_create
+from collab.accounts.models import Role, RoleAssignment, User
+from collab.accounts.services import actor_from_assignment
+from collab.booking.models import DeliveryChannel, Slot
+from collab.booking.services import appointment_book, session_create
+from collab.nonprod.personas import HOME_PRACTICE, PERSONA_SERVICES
 from collab.organisations.models import Organisation, Service
 from collab.patients.models import Patient
 from collab.triage import routing
@@ -45,6 +47,46 @@ ROUTE_SERVICE = {Route.HUB: Service.Kind.REMOTE_HUB, Route.PHARMACY: Service.Kin
                  Route.CHILDRENS_RESPIRATORY: Service.Kind.CHILDRENS_RESPIRATORY, Route.PRACTICE: Service.Kind.PRACTICE}
 
 
+EA_COLLEAGUES = [("Owen", "Price"), ("Megan", "Hughes"), ("Rhys", "Powell"), ("Sian", "Jones"), ("Tom", "Baker")]
+
+
+def _enhanced_access_gps(*, collaborative: Organisation, pcns: list[Organisation],
+                         enhanced: dict[int, Service]) -> dict[int, User]:
+    """One GP per PCN acting in its enhanced access service (relationships and notes are the
+    service's, not the hub's): Erin, the persona, in the home practice's PCN; a colleague elsewhere."""
+    home_pcn = Organisation.objects.get(ods_code=HOME_PRACTICE).parent_id
+    gps = {}
+    for n, pcn in enumerate(pcns):
+        if pcn.pk == home_pcn:
+            gp = User.objects.get(username=next(u for u, k in PERSONA_SERVICES.items() if k == Service.Kind.ENHANCED_ACCESS))
+            RoleAssignment.objects.filter(user=gp, organisation=collaborative).update(service=enhanced[pcn.pk])
+        else:
+            first, last = EA_COLLEAGUES[n % len(EA_COLLEAGUES)]
+            gp = User.objects.create(username=f"ea.gp.{pcn.ods_code.lower()}", first_name=first, last_name=last)
+            gp.set_unusable_password()
+            gp.save(update_fields=["password"])
+            RoleAssignment.objects.create(user=gp, organisation=collaborative, role=Role.GP, service=enhanced[pcn.pk])
+        gps[pcn.pk] = gp
+    return gps
+
+
+def _book_enhanced_access(*, enhanced: dict[int, Service], evening_gps: dict[int, User],
+                          patients_by_practice: dict[int, list[Patient]], now: dt.datetime) -> int:
+    """Book the home practice's patients into Erin's next evening session, as its receptionist would."""
+    home = Organisation.objects.get(ods_code=HOME_PRACTICE)
+    receptionist = RoleAssignment.objects.get(user__username="rachel.reception", organisation=home)
+    slots = list(Slot.objects.filter(service=enhanced[home.parent_id], clinician=evening_gps[home.parent_id],
+                                     starts_at__gt=now).order_by("starts_at")[:4])
+    for slot, patient, reason in zip(slots, patients_by_practice[home.pk][-4:], EVENING_REASONS, strict=False):
+        appointment_book(actor=actor_from_assignment(receptionist), actor_org_kind="practice", slot_id=slot.pk,
+                         patient=patient, reason=reason)
+    return len(slots)
+
+
+EVENING_REASONS = ["Cough for three weeks", "Review of blood pressure readings", "Sore knee after running",
+                   "Low mood since the winter"]
+
+
 def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, collaborative: Organisation,
                      practices: list[Organisation], pcns: list[Organisation], hub: Service,
                      patients_by_practice: dict[int, list[Patient]]) -> dict:
@@ -63,14 +105,13 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
     # and the children's respiratory hub on weekdays.
     pharmacist = User.objects.get(username="phil.pharmacist")
     anp = User.objects.get(username="nina.hubanp")
-    evening_gps = list(User.objects.filter(role_assignments__organisation=collaborative,
-                                           role_assignments__role=Role.GP).order_by("username")[:len(pcns)])
+    evening_gps = _enhanced_access_gps(collaborative=collaborative, pcns=pcns, enhanced=enhanced)
     for offset in range(0, 14):
         day = today + dt.timedelta(days=offset)
         at = lambda t, d=day: dt.datetime.combine(d, t, tzinfo=tz)  # noqa: E731
         if day.weekday() < 5:
-            for n, pcn in enumerate(pcns):
-                session_create(service=enhanced[pcn.pk], clinician=evening_gps[n % len(evening_gps)], clinician_role=Role.GP,
+            for pcn in pcns:
+                session_create(service=enhanced[pcn.pk], clinician=evening_gps[pcn.pk], clinician_role=Role.GP,
                                starts_at=at(dt.time(18, 30)), ends_at=at(dt.time(20, 0)), slot_minutes=15,
                                channel=DeliveryChannel.TELEPHONE)
             session_create(service=services[Service.Kind.COMMUNITY_PHARMACY], clinician=pharmacist,
@@ -80,10 +121,12 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
                            clinician_role=Role.ADVANCED_NURSE_PRACTITIONER, starts_at=at(dt.time(13, 0)),
                            ends_at=at(dt.time(16, 0)), slot_minutes=20, channel=DeliveryChannel.IN_PERSON)
         elif day.weekday() == 5:
-            for n, pcn in enumerate(pcns):
-                session_create(service=enhanced[pcn.pk], clinician=evening_gps[n % len(evening_gps)], clinician_role=Role.GP,
+            for pcn in pcns:
+                session_create(service=enhanced[pcn.pk], clinician=evening_gps[pcn.pk], clinician_role=Role.GP,
                                starts_at=at(dt.time(9, 0)), ends_at=at(dt.time(12, 0)), slot_minutes=15,
                                channel=DeliveryChannel.TELEPHONE)
+
+    _book_enhanced_access(enhanced=enhanced, evening_gps=evening_gps, patients_by_practice=patients_by_practice, now=now)
 
     ReferringService.objects.create(ods_code="RYA", name="NHS 111 (West Midlands Ambulance Service)", source=Source.NHS111)
     ReferringService.objects.create(ods_code="RLQ", name="Wye Valley NHS Trust A&E streaming", source=Source.AE_STREAMING)

@@ -10,8 +10,8 @@ A decision has three parts, in this order:
    them to what they may do in each place.
 2. **Privacy oversight**: a privacy officer may read any patient's audit trail, and nothing else.
 3. **Legitimate relationship**: a check registered in collab.patients.relationships finds one
-   (registered practice; a current or recent appointment, case or triage with the user's
-   service). Failing that, an unexpired break-glass grant for this user, role, organisation and
+   (registered practice; a current or recent appointment, out-of-hours case, referral or triage
+   with the user's service). Failing that, an unexpired break-glass grant for this user, role, organisation and
    patient allows *reading* the record, and every such look is audited as break-glass.
 """
 
@@ -54,6 +54,11 @@ class Where:
     HUB = "remote_hub"
     OUT_OF_HOURS = "out_of_hours"
     ENHANCED_ACCESS = "enhanced_access"
+    # The network services triage refers patients to (collab.triage routes).
+    COMMUNITY_PHARMACY = "community_pharmacy"
+    MSK_PHYSIO = "msk_physio"
+    SOCIAL_PRESCRIBING = "social_prescribing"
+    CHILDRENS_RESPIRATORY = "childrens_respiratory"
 
 
 _CLINICAL = frozenset(CLINICAL_ROLES)
@@ -86,8 +91,24 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         Action.RECORD_WRITE: _CLINICAL,
         Action.BREAK_GLASS: _CLINICAL,
     },
+    # Enhanced access runs evening and Saturday appointments in slots, as the hub does: its
+    # clinicians book, see and complete their own service's appointments and write the note.
+    # (Out of hours works from a case list instead and books nothing.)
+    Where.ENHANCED_ACCESS: {
+        Action.VIEW: _CLINICAL,
+        Action.BOOK: _CLINICAL,
+        Action.UPDATE_APPOINTMENT: _CLINICAL,
+        Action.CANCEL_APPOINTMENT: _CLINICAL,
+        Action.RECORD_VIEW: _CLINICAL,
+        Action.RECORD_WRITE: _CLINICAL,
+        Action.BREAK_GLASS: _CLINICAL,
+    },
 }
-PERMISSIONS[Where.ENHANCED_ACCESS] = PERMISSIONS[Where.OUT_OF_HOURS]
+# A service a patient was referred to reads who they are and the shared record (why they were
+# referred, medication, allergies). It writes no notes in the shared record yet.
+_REFERRED_TO = {Action.VIEW: _CLINICAL, Action.RECORD_VIEW: _CLINICAL}
+PERMISSIONS.update({where: _REFERRED_TO for where in (
+    Where.COMMUNITY_PHARMACY, Where.MSK_PHYSIO, Where.SOCIAL_PRESCRIBING, Where.CHILDRENS_RESPIRATORY)})
 
 # Oversight roles read the audit trail of any patient; they have no clinical access.
 AUDIT_ROLES = frozenset({Role.PRIVACY_OFFICER})

@@ -1,7 +1,7 @@
 """Legitimate relationships between a user's organisation and a patient.
 
-Each bounded context that creates a relationship (the registered practice, a hub appointment,
-a triage, a referral...) registers one check here, in its AppConfig.ready(). The access
+Each bounded context that creates a relationship (the registered practice, an appointment with
+the user's service, an out-of-hours case, a referral, a triage...) registers one check here, in its AppConfig.ready(). The access
 function (collab.patients.access.decide) asks them in order; the first that finds a
 relationship names it. No check, no relationship: access is refused.
 """
@@ -44,6 +44,21 @@ def acts_in(actor: Actor, org_kind: str, service_kind: str) -> bool:
     if org_kind != "collaborative":
         return False
     return (actor.service_kind or "remote_hub") == service_kind
+
+
+def service_lookup(actor: Actor, org_kind: str, path: str) -> dict[str, object] | None:
+    """Filter arguments selecting rows whose service (the foreign key at ``path``) is the one the
+    actor acts in; None when the actor acts in no service of the collaborative.
+
+    A collaborative role naming no service acts in its collaborative's remote hub. Relationships
+    are with a service: an enhanced access appointment or a referral to social prescribing gives
+    that service a reason to look, not the hub.
+    """
+    if org_kind != "collaborative":
+        return None
+    if actor.service_id:
+        return {f"{path}_id": actor.service_id}
+    return {f"{path}__kind": "remote_hub", f"{path}__organisation_id": actor.organisation_id}
 
 
 def relationship(actor: Actor, org_kind: str, patient: Patient) -> str | None:

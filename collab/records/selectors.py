@@ -28,6 +28,15 @@ def consultations_for_patient(*, patient_id: int) -> QuerySet[Consultation]:
     )
 
 
+def consultations_for_appointment(*, appointment_id: int) -> QuerySet[Consultation]:
+    return (
+        Consultation.objects.filter(appointment_id=appointment_id)
+        .select_related("clinician", "signed_by")
+        .prefetch_related("problems", "prescriptions", "addenda__author")
+        .order_by("started_at", "id")
+    )
+
+
 def consultation_by_id(consultation_id: int) -> Consultation | None:
     return (
         Consultation.objects.select_related("patient", "patient__registered_practice", "clinician", "service",

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from collab.booking import selectors as booking_selectors
+from collab.booking import services as booking
 from collab.booking.models import Appointment, PracticeTask
 from collab.core.audit import Actor, audit_record
 from collab.ooh.models import OohCase
@@ -48,13 +50,45 @@ def consultation_start(
     setting = SETTING_BY_SERVICE_KIND.get(actor.service_kind or "remote_hub")
     if actor_org_kind != "collaborative" or setting is None:
         raise RecordError("Consultations are recorded by the collaborative's services")
-    _write(actor, actor_org_kind, patient, "consultation")
+    _write(actor, actor_org_kind, patient, "consultation", appointment.pk if appointment else "")
+    if appointment is not None:
+        _check_appointment(actor, actor_org_kind, patient, appointment)
     with transaction.atomic():
         return Consultation.objects.create(
             patient=patient, setting=setting, organisation_id=actor.organisation_id, service_id=actor.service_id,
             clinician_id=actor.user_id, clinician_role=actor.role, appointment=appointment, ooh_case=ooh_case,
             started_at=timezone.now(),
         )
+
+
+def _check_appointment(actor: Actor, actor_org_kind: str, patient: Patient, appointment: Appointment) -> None:
+    if appointment.patient_id != patient.pk:
+        raise RecordError("This appointment is for another patient")
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.ARRIVED):
+        raise RecordError(f"This appointment is {Appointment.Status(appointment.status).label.lower()}: "
+                          "start a consultation from the patient's record instead")
+    if not booking_selectors.appointment_in_actors_service(actor=actor, org_kind=actor_org_kind,
+                                                           appointment=appointment):
+        raise RecordError(f"This appointment is with {appointment.slot.service.name}: only its clinicians, "
+                          "acting in that service, write its note")
+
+
+def appointment_draft(*, actor: Actor, actor_org_kind: str, appointment: Appointment) -> Consultation:
+    """The clinician's draft note for this appointment; started (and linked to it) when there is none."""
+    draft = Consultation.objects.filter(appointment=appointment, clinician_id=actor.user_id,
+                                        status=Consultation.Status.DRAFT).order_by("-started_at", "-id").first()
+    if draft is not None:
+        return draft
+    return consultation_start(actor=actor, actor_org_kind=actor_org_kind, patient=appointment.patient,
+                              appointment=appointment)
+
+
+def note_changed(consultation: Consultation, *, notes: dict[str, str], follow_up_needed: bool,
+                 follow_up_note: str) -> bool:
+    """Whether saving these values would change the draft (an unchanged draft needs no write)."""
+    follow_up_note = (follow_up_note or "").strip()[:500] if follow_up_needed else ""
+    return any(getattr(consultation, f) != (notes.get(f) or "").strip() for f in NOTE_FIELDS) or (
+        consultation.follow_up_needed, consultation.follow_up_note) != (follow_up_needed, follow_up_note)
 
 
 def consultation_save(
@@ -98,17 +132,22 @@ def prescription_add(*, actor: Actor, actor_org_kind: str, consultation: Consult
                                        dmd_code=code)
 
 
-def consultation_sign(*, actor: Actor, actor_org_kind: str, consultation: Consultation) -> Consultation:
-    """Sign the note: from now on the database refuses any change to it."""
-    _write(actor, actor_org_kind, consultation.patient, "consultation.sign", consultation.pk)
-    _own_draft(actor, consultation)
-    missing = [label for f, label in (("assessment", "an assessment"), ("plan", "a plan"),
-                                      ("safety_netting", "safety-netting advice"))
-               if not getattr(consultation, f).strip()]
+SIGNING_NEEDS = (("assessment", "an assessment"), ("plan", "a plan"), ("safety_netting", "safety-netting advice"))
+
+
+def _check_signable(consultation: Consultation) -> None:
+    missing = [label for f, label in SIGNING_NEEDS if not getattr(consultation, f).strip()]
     if missing:
         raise RecordError("Before signing, record " + ", ".join(missing))
     if consultation.follow_up_needed and not consultation.follow_up_note:
         raise RecordError("Say what follow-up is needed")
+
+
+def consultation_sign(*, actor: Actor, actor_org_kind: str, consultation: Consultation) -> Consultation:
+    """Sign the note: from now on the database refuses any change to it."""
+    _write(actor, actor_org_kind, consultation.patient, "consultation.sign", consultation.pk)
+    _own_draft(actor, consultation)
+    _check_signable(consultation)
     with transaction.atomic():
         signed = Consultation.objects.filter(pk=consultation.pk, status=Consultation.Status.DRAFT).update(
             status=Consultation.Status.SIGNED, signed_at=timezone.now(), signed_by_id=actor.user_id)
@@ -119,6 +158,33 @@ def consultation_sign(*, actor: Actor, actor_org_kind: str, consultation: Consul
                 status=OohCase.Status.COMPLETED, completed_at=timezone.now())
     consultation.refresh_from_db()
     return consultation
+
+
+def appointment_consultation_complete(
+    *, actor: Actor, actor_org_kind: str, consultation: Consultation, outcome: str, outcome_note: str,
+) -> Appointment:
+    """Sign the appointment's note, then record the appointment's outcome: one step for the clinician.
+
+    Everything that could refuse is checked first (the outcome's rules, a complete note, an
+    appointment still open), so a mistake changes nothing. Each write is then decided and audited
+    by the access function as usual; they are not wrapped in one transaction, so that a refusal's
+    audit row survives.
+    """
+    appointment = consultation.appointment
+    if appointment is None:
+        raise RecordError("This note belongs to no appointment")
+    try:
+        booking.outcome_check(outcome=outcome, note=outcome_note)
+    except booking.BookingError as e:
+        raise RecordError(e.message) from e
+    _own_draft(actor, consultation)
+    _check_signable(consultation)
+    appointment.refresh_from_db()
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.ARRIVED):
+        raise RecordError(f"This appointment is already {Appointment.Status(appointment.status).label.lower()}")
+    consultation_sign(actor=actor, actor_org_kind=actor_org_kind, consultation=consultation)
+    return booking.appointment_complete(actor=actor, actor_org_kind=actor_org_kind, appointment=appointment,
+                                        outcome=outcome, note=outcome_note)
 
 
 def addendum_add(*, actor: Actor, actor_org_kind: str, consultation: Consultation, text: str) -> Addendum:

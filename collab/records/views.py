@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from collab.accounts.models import CLINICAL_ROLES
 from collab.accounts.rules import HUB_STAFF, PRACTICE_STAFF, role_required
 from collab.accounts.services import actor_from_assignment
+from collab.core.forms import field_error
 from collab.patients.access import AccessDenied, Action, access_patient, decide
 from collab.patients.models import Patient
 from collab.patients.views import refused
@@ -66,12 +67,12 @@ def _page(request, c: Consultation, *, status: int = 200, errors=None, **forms):
         "editable": not c.is_signed and c.clinician_id == request.user.pk,
         "is_author_service": _kind(request) == "collaborative" and request.acting.role in CLINICAL_ROLES,
         "note_form": forms.get("note_form") or NoteForm(initial={f: getattr(c, f) for f in NoteForm.base_fields}),
-        "problem_form": forms.get("problem_form") or ProblemForm(),
-        "prescription_form": forms.get("prescription_form") or PrescriptionForm(),
+        "problem_form": forms.get("problem_form"),
+        "prescription_form": forms.get("prescription_form"),
         "addendum_form": forms.get("addendum_form") or AddendumForm(),
         "review_form": forms.get("review_form") or ReviewForm(),
         "tasks": list(c.practice_tasks.select_related("practice", "closed_by").all()),
-        "errors": errors or [], "back_href": f"/records/patients/{c.patient_id}/",
+        "errors": errors or [], "back_href": f"/records/patients/{c.patient_id}/", "field_error": field_error,
     }
     return render(request, "records/consultation.jinja", ctx, status=status)
 

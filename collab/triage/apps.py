@@ -12,6 +12,8 @@ class TriageConfig(AppConfig):
         from collab.patients import relationships
         from collab.triage import selectors
 
+        # The referral first: a service that received the patient by a triage's route names it so.
+        relationships.register("referral", selectors.referral_relationship)
         relationships.register("triage", selectors.triage_relationship)
         # The hub clinician's appointment page shows the triage that led to the appointment
         # (booking's template includes triage/appointment_panel.jinja when it exists).

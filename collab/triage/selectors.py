@@ -11,7 +11,7 @@ from django.utils import timezone
 from collab.accounts.models import CLINICAL_ROLES, Role
 from collab.booking.models import Slot
 from collab.organisations.models import Organisation, Service
-from collab.patients.relationships import recent_since
+from collab.patients.relationships import recent_since, service_lookup
 from collab.triage.defaults import ROUTE_ALSO_BOOKS
 from collab.triage.models import (
     PracticeCapacity,
@@ -291,6 +291,28 @@ def triage_figures(*, since: dt.date, until: dt.date, now: dt.datetime | None = 
 
 
 # ---------------------------------------------------------------- the legitimate relationship
+
+
+def referral_relationship(actor, org_kind: str, patient) -> str | None:
+    """A triage that routed this patient to the service the actor acts in, within
+    RELATIONSHIP_RECENT_DAYS (default 28) of the decision, and not sent back since.
+
+    collab keeps no separate referral record naming the receiving service: the triage's route
+    to a service (social prescribing, pharmacy, first-contact physiotherapy, enhanced access...)
+    *is* the referral, so the receiving service's staff have a reason to look at the patient.
+    A triage sent back for re-triage was withdrawn and refers no one.
+    """
+    lookup = service_lookup(actor, org_kind, "service")
+    if lookup is None:
+        return None
+    name = (
+        Triage.objects.filter(request__patient_id=patient.pk, triaged_at__gte=recent_since(), send_backs__isnull=True,
+                              **lookup)
+        .order_by("-triaged_at")
+        .values_list("service__name", flat=True)
+        .first()
+    )
+    return f"referral to {name}" if name else None
 
 
 def triage_relationship(actor, org_kind: str, patient) -> str | None:

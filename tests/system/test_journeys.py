@@ -113,20 +113,86 @@ def test_booking_form_errors_are_clear_and_change_nothing(page, server):
     assert server.db.query("SELECT COUNT(*) FROM booking_appointment")[0][0] == before
 
 
-def test_hub_gp_completes_a_consultation_resolved_remotely(page, server):
+def write_note(page, *, assessment: str) -> None:
+    page.fill("#id_history", "Browser test: cough for three weeks, no fever, non-smoker")
+    page.fill("#id_examination", "Speaking in full sentences; sats 97% reported")
+    page.fill("#id_assessment", assessment)
+    page.fill("#id_plan", "Simple linctus; review if not better in three weeks")
+    page.fill("#id_safety_netting", "Call 111 if breathless or coughing up blood; 999 if struggling to breathe")
+
+
+def test_hub_gp_writes_signs_and_completes_a_consultation_from_the_appointment(page, server):
     appointment_id, day = sams_booked_appointment(server, "M81012")
+    # Given the hub GP's day list
     sign_in_as(page, "sam.hubgp")
     page.goto(f"/hub/day/?date={day.isoformat()}")
     assert_accessible(page)
+    # When he opens an appointment and starts the consultation
     page.click(f"#day-list a[href='/hub/appointments/{appointment_id}/']")
     assert_accessible(page)
     page.click("button:has-text('Start consultation')")
     page.wait_for_selector("text=the consultation has started")
+    page.wait_for_selector("#consultation-form")
+    assert_accessible(page)
+    # And writes the structured note, a problem with its SNOMED CT concept and a prescription issued
+    write_note(page, assessment="Browser test: post-viral cough")
+    page.fill("#id_term", "Cough")
+    page.fill("#id_snomed_concept_id", "49727002")
+    page.click("button:has-text('Add problem')")
+    page.wait_for_selector("#problems >> text=Cough")
+    assert page.input_value("#id_assessment") == "Browser test: post-viral cough"  # nothing typed was lost
+    page.fill("#id_medication", "Simple linctus")
+    page.fill("#id_dosage", "5ml three times a day")
+    page.fill("#id_quantity", "200ml")
+    page.click("button:has-text('Add prescription')")
+    page.wait_for_selector("#prescriptions >> text=Simple linctus")
+    # And signs without choosing an outcome: the error names the field, nothing is signed
+    page.click("#sign-and-complete")
+    assert "Choose an outcome" in page.locator(".nhsuk-error-summary").inner_text()
+    assert_accessible(page)
+    # Then, with the outcome chosen, the note is signed and the consultation completed in one step
     page.check("#outcome")  # first radio: resolved remotely
-    page.click("button:has-text('Complete consultation')")
-    page.wait_for_selector("text=Consultation completed: Resolved remotely")
+    page.click("#sign-and-complete")
+    page.wait_for_selector("text=Note signed. Consultation completed: Resolved remotely")
+    assert "Browser test: post-viral cough" in page.content() and "SNOMED CT 49727002" in page.content()
+    assert_accessible(page)
     status = server.db.query("SELECT status, outcome FROM booking_appointment WHERE id = ?", (appointment_id,))
     assert tuple(status[0]) == ("fulfilled", "resolved_remotely")
+    note = server.db.query("SELECT status, setting, assessment FROM records_consultation WHERE appointment_id = ?",
+                           (appointment_id,))
+    assert [tuple(r) for r in note] == [("signed", "hub", "Browser test: post-viral cough")]
+    # And the shared record shows the note, from the hub
+    page.click("text=Open it in the shared record")
+    assert "Browser test: post-viral cough" in page.content()
+
+
+def test_enhanced_access_gp_writes_the_note_the_same_way(page, server):
+    rows = server.db.query(
+        "SELECT a.id FROM booking_appointment a JOIN booking_slot s ON s.id = a.slot_id "
+        "JOIN accounts_user u ON u.id = s.clinician_id WHERE u.username = 'erin.eagp' AND a.status = 'booked' "
+        "ORDER BY s.starts_at LIMIT 1")
+    assert rows, "the demo books Hereford Medical Group patients into Erin's next evening session"
+    appointment_id = rows[0][0]
+    # Given the enhanced access GP, acting in her PCN's evening service
+    sign_in_as(page, "erin.eagp")
+    page.goto(f"/hub/appointments/{appointment_id}/")
+    assert_accessible(page)
+    # When she starts the consultation, writes the note and signs it with the outcome
+    page.click("button:has-text('Start consultation')")
+    page.wait_for_selector("#consultation-form")
+    write_note(page, assessment="Browser test: evening review, viral cough")
+    page.check("#outcome")
+    page.click("#sign-and-complete")
+    page.wait_for_selector("text=Note signed. Consultation completed: Resolved remotely")
+    assert_accessible(page)
+    # Then the shared record holds an enhanced access note, linked to the appointment
+    note = server.db.query("SELECT status, setting FROM records_consultation WHERE appointment_id = ?",
+                           (appointment_id,))
+    assert [tuple(r) for r in note] == [("signed", "enhanced_access")]
+    reason = server.db.query(
+        "SELECT reason FROM core_auditevent WHERE username = 'erin.eagp' AND action = 'record.write' "
+        "AND object_type = 'consultation.sign'")
+    assert reason and reason[0][0].startswith("current or recent appointment with Enhanced access")
 
 
 def test_face_to_face_outcome_lands_on_the_practice_task_list(browser, server):
@@ -134,12 +200,15 @@ def test_face_to_face_outcome_lands_on_the_practice_task_list(browser, server):
     hub = browser.new_context(base_url=server.url).new_page()
     sign_in_as(hub, "sam.hubgp")
     hub.goto(f"/hub/appointments/{appointment_id}/")
+    hub.click("button:has-text('Start consultation')")
+    hub.wait_for_selector("#consultation-form")
+    write_note(hub, assessment="Browser test: abdominal pain, needs examining")
     hub.check("input[name=outcome][value=face_to_face]")
-    hub.click("button:has-text('Complete consultation')")
+    hub.click("#sign-and-complete")
     assert "Say what the practice needs" in hub.locator(".nhsuk-error-summary").inner_text()
     hub.check("input[name=outcome][value=face_to_face]")
     hub.fill("#id_note", "Browser test: examine the abdomen")
-    hub.click("button:has-text('Complete consultation')")
+    hub.click("#sign-and-complete")
     hub.wait_for_selector("text=Needs face-to-face at the practice")
     practice = browser.new_context(base_url=server.url).new_page()
     sign_in_as(practice, "rachel.reception")

@@ -74,17 +74,23 @@ def test_online_request_is_triaged_once_booked_into_the_hub_and_seen(browser, se
     appointment_id = int(gp.url.rstrip("/").rsplit("/", 1)[1])
     assert "Browser test: call 999 if breathless at rest" in gp.inner_text("#appointment-triage")
 
-    # Then the hub GP sees the triage with the appointment and completes the consultation
+    # Then the clinician of the slot's service (the hub; in the evening, the practice's PCN's
+    # enhanced access) sees the triage with the appointment, writes the note and completes it
+    kind = server.db.query("SELECT v.kind FROM booking_appointment a JOIN booking_slot s ON s.id = a.slot_id "
+                           "JOIN organisations_service v ON v.id = s.service_id WHERE a.id = ?", (appointment_id,))[0][0]
     hub = browser.new_context(base_url=server.url).new_page()
-    sign_in_as(hub, "sam.hubgp")
+    sign_in_as(hub, {"remote_hub": "sam.hubgp", "enhanced_access": "erin.eagp"}[kind])
     hub.goto(f"/hub/appointments/{appointment_id}/")
     panel = hub.inner_text("#appointment-triage")
     assert "Remote hub" in panel and "asthma review" in panel
     assert_accessible(hub)
     hub.click("button:has-text('Start consultation')")
-    hub.wait_for_selector("text=the consultation has started")
+    hub.wait_for_selector("#consultation-form")
+    hub.fill("#id_assessment", "Browser test: asthma, poorly controlled")
+    hub.fill("#id_plan", "Browser test: preventer inhaler, asthma review at the practice")
+    hub.fill("#id_safety_netting", "Browser test: 999 if breathless at rest")
     hub.check("#outcome")
-    hub.click("button:has-text('Complete consultation')")
+    hub.click("#sign-and-complete")
     hub.wait_for_selector("text=Consultation completed: Resolved remotely")
 
     # And nobody triaged it again

@@ -34,7 +34,12 @@ def test_demo_seeds_the_real_herefordshire_collaborative(capsys):
 
     assert RoleAssignment.objects.filter(organisation__kind="collaborative",
                                          role__in=["gp", "anp", "physician_associate", "clinical_pharmacist"]
-                                         ).exclude(service__kind="out_of_hours").count() == 22
+                                         ).filter(service__isnull=True).count() == 22  # the hub team
+    # Each PCN's enhanced access evenings are run by a GP acting in that service (Erin in Hereford City).
+    ea = RoleAssignment.objects.filter(organisation__kind="collaborative", role="gp", service__kind="enhanced_access")
+    assert ea.count() == 5 and ea.filter(user__username="erin.eagp").exists()
+    assert set(Slot.objects.filter(service__kind="enhanced_access", slot_type="general").values_list(
+        "clinician_id", flat=True)) == set(ea.values_list("user_id", flat=True))
     assert all(is_valid(n, allow_test_range=True) for n in Patient.objects.values_list("nhs_number", flat=True))
 
     # About 190 remote appointments on each past weekday, 97% of completed ones resolved remotely.

@@ -160,3 +160,53 @@ def test_refused_writes_are_audited_and_change_nothing(ooh):
         services.consultation_start(actor=actor(stranger), actor_org_kind="collaborative", patient=stranger_patient)
     assert Consultation.objects.count() == before
     assert AuditEvent.objects.filter(patient_id=stranger_patient.pk, outcome="refused").count() == 1
+
+
+def _hub_appointment_arrived():
+    from collab.booking import services as booking
+    from collab.booking.models import Appointment
+    from collab.core.tests.factories import CollaborativeFactory, hub_session
+
+    gp = RoleAssignmentFactory(organisation=CollaborativeFactory(), role=Role.GP)
+    patient = PatientFactory()
+    reception = RoleAssignmentFactory(organisation=patient.registered_practice)
+    booked = booking.appointment_book(actor=actor(reception), actor_org_kind="practice",
+                                      slot_id=hub_session(clinician=gp.user).slots.first().pk, patient=patient,
+                                      reason="Cough")
+    appointment = Appointment.objects.get(pk=booked.appointment_id)
+    booking.appointment_arrive(actor=actor(gp), actor_org_kind="collaborative", appointment=appointment)
+    return gp, appointment
+
+
+def test_an_appointments_note_is_linked_to_it_and_one_draft_per_clinician():
+    gp, appointment = _hub_appointment_arrived()
+    first = services.appointment_draft(actor=actor(gp), actor_org_kind="collaborative", appointment=appointment)
+    again = services.appointment_draft(actor=actor(gp), actor_org_kind="collaborative", appointment=appointment)
+    assert first.pk == again.pk and first.appointment_id == appointment.pk and first.setting == "hub"
+    other = _hub_appointment_arrived()[1].patient  # the hub may see them too
+    with pytest.raises(services.RecordError, match="another patient"):
+        services.consultation_start(actor=actor(gp), actor_org_kind="collaborative", patient=other,
+                                    appointment=appointment)
+
+
+def test_completing_checks_everything_before_signing():
+    from collab.booking import services as booking
+
+    gp, appointment = _hub_appointment_arrived()
+    c = services.appointment_draft(actor=actor(gp), actor_org_kind="collaborative", appointment=appointment)
+    services.consultation_save(actor=actor(gp), actor_org_kind="collaborative", consultation=c, notes=NOTES)
+    signs = AuditEvent.objects.filter(object_type="consultation.sign")
+    with pytest.raises(services.RecordError, match="Choose an outcome"):
+        services.appointment_consultation_complete(actor=actor(gp), actor_org_kind="collaborative", consultation=c,
+                                                   outcome="", outcome_note="")
+    booking.appointment_cancel(actor=actor(gp), actor_org_kind="collaborative", appointment=appointment,
+                               reason="Patient phoned to cancel")
+    with pytest.raises(services.RecordError, match="already cancelled"):
+        services.appointment_consultation_complete(actor=actor(gp), actor_org_kind="collaborative", consultation=c,
+                                                   outcome="resolved_remotely", outcome_note="")
+    c.refresh_from_db()
+    assert c.status == "draft" and not signs.exists()
+    # The cancelled appointment was the hub's only reason to look: no new note now.
+    with pytest.raises(AccessDenied):
+        services.consultation_start(actor=actor(gp), actor_org_kind="collaborative", patient=appointment.patient,
+                                    appointment=appointment)
