@@ -136,6 +136,12 @@ def test_hub_gp_writes_signs_and_completes_a_consultation_from_the_appointment(p
     assert_accessible(page)
     # And writes the structured note, a problem with its SNOMED CT concept and a prescription issued
     write_note(page, assessment="Browser test: post-viral cough")
+    # (Enter in a one-line field saves the draft; it does not add a half-typed problem)
+    page.fill("#id_term", "Wheeze")
+    page.press("#id_term", "Enter")
+    page.wait_for_selector("text=Draft saved")
+    assert "Wheeze" not in page.inner_text("#problems")
+    assert page.input_value("#id_assessment") == "Browser test: post-viral cough"
     page.fill("#id_term", "Cough")
     page.fill("#id_snomed_concept_id", "49727002")
     page.click("button:has-text('Add problem')")
