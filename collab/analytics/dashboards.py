@@ -116,7 +116,8 @@ class Series:
 
     key: str  # the column in the table and exports
     source: str
-    label: str  # says where the figures come from
+    label: str  # says where the figures come from (the chart)
+    heading: str  # the same, short enough for a table heading
     where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
@@ -337,9 +338,12 @@ DASHBOARDS: dict[str, Dashboard] = {
                             "agp_subicb",
                             "NHS England AGP: all practices in Herefordshire and Worcestershire "
                             "(18C)",
+                            "NHS England AGP (18C)",
                             where={"sub_icb": ("18C",)},
                         ),
-                        Series("collab", "collab", "collab: appointments booked in collab"),
+                        Series(
+                            "collab", "collab", "collab: appointments booked in collab", "collab"
+                        ),
                     ),
                     caption="NHS England publishes Appointments in General Practice once a month, "
                     "some weeks after the month ends, so the latest months have no national "
@@ -470,9 +474,22 @@ def _spec(panel: Panel, columns: list[str], rows: list[dict[str, Any]]) -> dict[
         title=METRICS[panel.metric].description,
         axis=alt.Axis(format="%" if ratio else ",d"),
     )
-    x_sort = list(ORDER[x]) if x in ORDER else alt.Undefined
+    if temporal and panel.mark == "bar":
+        # One band a day (week, month): on a continuous time axis bars are hairlines.
+        x_enc = alt.X(
+            f"{x}:O",
+            timeUnit="yearmonth" if x == "month" else "yearmonthdate",
+            title=_HEADINGS.get(x, x),
+            axis=alt.Axis(format="%b %Y" if x == "month" else "%a %-d %b"),
+        )
+    else:
+        x_enc = alt.X(
+            f"{x}:{'T' if temporal else 'N'}",
+            title=_HEADINGS.get(x, x),
+            sort=list(ORDER[x]) if x in ORDER else alt.Undefined,
+        )
     enc: dict[str, Any] = {
-        "x": alt.X(f"{x}:{'T' if temporal else 'N'}", title=_HEADINGS.get(x, x), sort=x_sort),
+        "x": x_enc,
         "y": y,
         "tooltip": [
             alt.Tooltip(
@@ -575,7 +592,7 @@ def _period_end(grain: str, start: dt.date) -> dt.date:
 def _build_series(backend: Any, panel: Panel, f: Filters) -> PanelResult:
     grain = panel.by[0]
     columns = [grain, *(s.key for s in panel.series), "note"]
-    headings = [_HEADINGS.get(grain, grain), *(s.label for s in panel.series), "Note"]
+    headings = [_HEADINGS.get(grain, grain), *(s.heading for s in panel.series), "Note"]
     # Up to today: collab holds bookings for the weeks ahead, which have not happened yet.
     date_to = f.today if panel.period == "history" else f.date_to
     date_from = None if panel.period == "history" else f.date_from
@@ -599,7 +616,7 @@ def _build_series(backend: Any, panel: Panel, f: Filters) -> PanelResult:
             row.update({s.key: values[s.key].get(p) for s in panel.series})
             end = _period_end(grain, p)
             row["note"] = (
-                f"To {date_to.day} {date_to:%b %Y}: the {grain} is not over"
+                f"Part {grain}: to {date_to.day} {date_to:%b %Y}"
                 if date_to is not None and p <= date_to < end
                 else ""
             )

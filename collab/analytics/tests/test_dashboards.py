@@ -252,7 +252,7 @@ def test_national_and_collab_figures_share_one_chart_with_gaps_not_zeros(store_p
     assert by_month[dt.date(2026, 3, 1)]["collab"] == 1  # not the cancelled, not after today
     assert by_month[dt.date(2026, 3, 1)]["agp_18c"] is None  # not published: a gap
     assert by_month[dt.date(2026, 1, 1)]["collab"] is None
-    assert by_month[dt.date(2026, 3, 1)]["note"] == "To 17 Mar 2026: the month is not over"
+    assert by_month[dt.date(2026, 3, 1)]["note"] == "Part month: to 17 Mar 2026"
     assert by_month[dt.date(2025, 10, 1)]["note"] == ""
     # The table says "No data", the CSV leaves the cell empty, the chart breaks its line.
     cells = dict(zip(months, table_rows(result), strict=True))
@@ -261,7 +261,7 @@ def test_national_and_collab_figures_share_one_chart_with_gaps_not_zeros(store_p
     lines = list(csv.reader(io.StringIO(to_csv(result))))
     assert lines[0] == ["month", "agp_18c", "collab", "note"]
     assert ["2026-01-01", "", "", ""] in lines
-    assert result.headings[1].startswith("NHS England AGP") and "18C" in result.headings[1]
+    assert result.headings == ["Month", "NHS England AGP (18C)", "collab", "Note"]
     values = result.spec["data"]["values"]
     assert {v["source"] for v in values} == {s.label for s in panel.series}
     assert {"month": "2026-01-01", "source": panel.series[1].label, "value": None} in values
