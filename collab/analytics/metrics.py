@@ -287,7 +287,7 @@ DIMENSIONS: dict[str, str] = {
     "pcn": "Primary care network (ODS code)",
     "sub_icb": "Sub-ICB location code",
     "collaborative": "The collaborative the practice belongs to in collab",
-    "day": "Appointment date",
+    "day": "Date: of the appointment, or that a triage request arrived",
     "week": "Week starting Monday",
     "month": "Month (first day)",
     "mode": "Appointment mode (Face-to-Face, Telephone, Video/Online, Home Visit, Unknown)",
