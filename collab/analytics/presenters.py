@@ -77,11 +77,14 @@ def panel(result: PanelResult, dashboard: str, f: Filters) -> PanelView:
 
 
 def nhs_time(moment: dt.datetime) -> str:
-    """'6:05pm on 25 November 2026' (NHS style), in England's time."""
+    """'6:05pm on 25 November 2026', 'midday on ...' (NHS style), in England's time."""
     local = timezone.localtime(moment)
+    day = f"{local.day} {local:%B %Y}"
+    if local.minute == 0 and local.hour in (0, 12):
+        return f"{'midnight' if local.hour == 0 else 'midday'} on {day}"
     hour = local.hour % 12 or 12
     minutes = "" if local.minute == 0 else f":{local.minute:02d}"
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'} on {local.day} {local:%B %Y}"
+    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'} on {day}"
 
 
 @dataclass(frozen=True)
@@ -102,11 +105,10 @@ def freshness(f: Freshness, *, now: dt.datetime | None = None) -> FreshnessView:
         stale = False  # the headline says it all
     else:
         collab = f"Data as of {nhs_time(f.collab_as_of)}"
-        age = (
-            "just now"
-            if now - f.collab_as_of < dt.timedelta(minutes=1)
-            else (f"{timesince(f.collab_as_of, now, depth=1)} ago")
-        )
+        if now - f.collab_as_of < dt.timedelta(minutes=1):
+            age = "just now"
+        else:
+            age = f"{timesince(f.collab_as_of, now, depth=1)} ago"
         detail = (
             f"collab's own figures ({f.appointments:,} appointments and {f.triage_requests:,} "
             f"triage requests) were copied from collab {age}. Bookings made since then are "

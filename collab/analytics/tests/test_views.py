@@ -312,3 +312,31 @@ def test_a_refresh_while_another_runs_changes_nothing(client, store):
     finally:
         refresh._RUNNING.release()
     assert "Not refreshed: analytics are being updated by someone else" in html.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("utc", "text"),
+    [
+        (dt.datetime(2025, 1, 6, 18, 5, tzinfo=dt.UTC), "6:05pm on 6 January 2025"),
+        (dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC), "9am on 6 January 2025"),
+        (dt.datetime(2025, 7, 6, 11, 0, tzinfo=dt.UTC), "midday on 6 July 2025"),  # BST
+        (dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC), "midnight on 6 January 2025"),
+        (dt.datetime(2025, 1, 6, 0, 30, tzinfo=dt.UTC), "12:30am on 6 January 2025"),
+    ],
+)
+def test_times_are_written_the_nhs_way_in_england(utc, text):
+    from collab.analytics.presenters import nhs_time
+
+    assert nhs_time(utc) == text
+
+
+def test_figures_are_out_of_date_after_the_configured_minutes(settings):
+    from collab.analytics.presenters import freshness
+    from collab.analytics.store import Freshness
+
+    settings.ANALYTICS_STALE_MINUTES = 30
+    copied = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)
+    f = Freshness(copied, copied, 10, 2, None, None)
+    assert not freshness(f, now=copied + dt.timedelta(minutes=30)).stale
+    late = freshness(f, now=copied + dt.timedelta(minutes=31))
+    assert late.stale and "31\xa0minutes ago" in late.collab_detail
