@@ -15,7 +15,9 @@ from typing import Any
 
 import altair as alt
 
-from .metrics import DIMENSIONS, METRICS, SOURCES, metric_rows
+from . import store
+from .agp import LABELS
+from .metrics import DIMENSIONS, METRICS, SOURCES, available, metric_rows
 
 __all__ = [
     "DASHBOARDS",
@@ -24,7 +26,9 @@ __all__ = [
     "Filters",
     "Panel",
     "PanelResult",
+    "Series",
     "build",
+    "in_order",
     "parse_filters",
     "to_csv",
     "to_xlsx",
@@ -49,6 +53,8 @@ class Filters:
     compare_to: dt.date | None = None
     pcn: str | None = None
     practice: str | None = None
+    # Today, for panels that stop at today (no future bookings); never a URL parameter.
+    today: dt.date | None = None
 
     def query(self, **changes: Any) -> dict[str, str]:
         """URL parameters for these filters (with ``changes``), for links and export URLs."""
@@ -100,12 +106,29 @@ def parse_filters(params: Mapping[str, str], *, today: dt.date) -> Filters:
         compare_to=compare_to,
         pcn=_code(params, "pcn"),
         practice=_code(params, "practice"),
+        today=today,
     )
 
 
 @dataclass(frozen=True)
+class Series:
+    """One source's line in a panel that sets sources side by side."""
+
+    key: str  # the column in the table and exports
+    source: str
+    label: str  # says where the figures come from (the chart)
+    heading: str  # the same, short enough for a table heading
+    where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Panel:
-    """One chart with its table: a metric by one or two dimensions."""
+    """One chart with its table: a metric by one or two dimensions.
+
+    With ``series``, the panel runs the metric by one time dimension on each series' source and
+    sets them side by side, one column (and one line) each, over every period from the first
+    with data to the last: a period a source has no rows for is a gap (no data), never a zero.
+    """
 
     slug: str
     title: str
@@ -115,10 +138,20 @@ class Panel:
     where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     mark: str = "bar"  # bar or line
     period: str = "main"  # main, compare (the comparison period) or history (all dates)
+    series: tuple[Series, ...] = ()
+    caption: str | None = None  # shown under the heading: what the reader must know
 
     def __post_init__(self) -> None:
-        assert self.metric in METRICS and self.source in SOURCES
+        m = METRICS[self.metric]
+        assert available(m, SOURCES[self.source]), (self.metric, self.source)
         assert all(d in DIMENSIONS for d in self.by)
+        if self.series:
+            assert len(self.by) == 1 and self.by[0] in _TIME_DIMS and not m.is_ratio
+            assert all(available(m, SOURCES[s.source]) for s in self.series)
+            assert all(self.by[0] in SOURCES[s.source].dimensions() for s in self.series)
+
+
+_TIME_DIMS = ("day", "week", "month")
 
 
 @dataclass(frozen=True)
@@ -242,10 +275,83 @@ DASHBOARDS: dict[str, Dashboard] = {
             ),
         ),
         Dashboard(
+            "triage",
+            "Triage demand",
+            "Triage requests from every front door: the route each was given, how it came in, "
+            "how soon it was first triaged and how many were sent back.",
+            (
+                Panel(
+                    "requests-by-route",
+                    "Triage requests by route",
+                    "triage_requests",
+                    ("route",),
+                    source="triage",
+                    caption="The route the current triage chose; requests still waiting are "
+                    "'Not triaged yet'.",
+                ),
+                Panel(
+                    "requests-by-day",
+                    "Triage requests by day and front door",
+                    "triage_requests",
+                    ("day", "channel"),
+                    source="triage",
+                ),
+                Panel(
+                    "time-to-triage",
+                    "Time from arriving to first triage",
+                    "triage_requests",
+                    ("time_to_triage",),
+                    source="triage",
+                ),
+                Panel(
+                    "same-day-by-route",
+                    "Triaged on the day they arrived, by route",
+                    "triaged_same_day_share",
+                    ("route",),
+                    source="triage",
+                ),
+                Panel(
+                    "sent-back-by-channel",
+                    "Sent back for re-triage, by front door",
+                    "sent_back_share",
+                    ("channel",),
+                    source="triage",
+                ),
+            ),
+        ),
+        Dashboard(
             "national",
             "National figures: Herefordshire and Worcestershire (18C)",
-            "NHS England's Appointments in General Practice for sub-ICB 18C, month by month.",
+            "NHS England's Appointments in General Practice for sub-ICB 18C, month by month, "
+            "beside collab's own appointments.",
             (
+                Panel(
+                    "national-and-collab",
+                    "Appointments by month: NHS England (18C) and collab",
+                    "appointments",
+                    ("month",),
+                    mark="line",
+                    period="history",
+                    series=(
+                        Series(
+                            "agp_18c",
+                            "agp_subicb",
+                            "NHS England AGP: all practices in Herefordshire and Worcestershire "
+                            "(18C)",
+                            "NHS England AGP (18C)",
+                            where={"sub_icb": ("18C",)},
+                        ),
+                        Series(
+                            "collab", "collab", "collab: appointments booked in collab", "collab"
+                        ),
+                    ),
+                    caption="NHS England publishes Appointments in General Practice once a month, "
+                    "some weeks after the month ends, so the latest months have no national "
+                    "figures yet. A month a source has no figures for is shown as 'No data' and "
+                    "a gap in its line, not as zero. Each source has its own scale: AGP counts "
+                    "every appointment at every practice in 18C, collab only those it holds. "
+                    "PCN and practice filters do not apply here.",
+                ),
                 Panel(
                     "agp-by-month",
                     "Appointments by month (AGP, 18C)",
@@ -297,7 +403,44 @@ _HEADINGS = {
     "pcn": "PCN",
     "hcp_type": "Clinician type",
     "time_between_book_and_appt": "Booked",
+    "channel": "Front door",
+    "request_kind": "Request",
+    "triage_status": "Status",
+    "triage_service": "Service",
+    "triage_method": "Triaged by",
+    "time_to_triage": "Time to first triage",
+    "same_day": "Triaged on the day",
+    "note": "Note",
 }
+
+# Dimensions whose values have a natural order (bands, urgencies, routes): charts and tables
+# follow it instead of the alphabet. Values not listed go last.
+ORDER: dict[str, tuple[Any, ...]] = {
+    # AGP's bands, in the order the publication lists them.
+    "time_between_book_and_appt": tuple(LABELS["time_between_book_and_appt"]),
+    "actual_duration": tuple(LABELS["actual_duration"]),
+    "time_to_triage": (*(label for _, label in store.TIME_TO_TRIAGE), store.NOT_TRIAGED),
+    "urgency": (*store.TRIAGE_URGENCIES, store.NOT_TRIAGED),
+    "route": (*store.TRIAGE_ROUTES, store.NOT_TRIAGED),
+    "triage_service": (*store.TRIAGE_SERVICES, store.NO_SERVICE, store.NOT_TRIAGED),
+    "channel": store.TRIAGE_CHANNELS,
+    "triage_status": store.TRIAGE_STATUSES,
+}
+
+
+def _sort_key(value: Any) -> tuple:
+    return (value is None, value if value is not None else 0)
+
+
+def in_order(by: Sequence[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (as the metric layer sorts them) in each dimension's natural order."""
+    if not any(d in ORDER for d in by):
+        return rows
+    ranks: dict[str, dict[Any, int]] = {}
+    for d in by:
+        values = ORDER.get(d) or sorted({r[d] for r in rows}, key=_sort_key)
+        ranks[d] = {v: i for i, v in enumerate(values)}
+    return sorted(rows, key=lambda r: tuple(ranks[d].get(r[d], len(ranks[d])) for d in by))
 
 
 def _panel_request(panel: Panel, f: Filters) -> dict[str, Any]:
@@ -315,10 +458,14 @@ def _panel_request(panel: Panel, f: Filters) -> dict[str, Any]:
     return kwargs
 
 
+def _iso(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
 def _spec(panel: Panel, columns: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    data = [
-        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()} for r in rows
-    ]
+    if panel.series:
+        return _series_spec(panel, rows)
+    data = [{k: _iso(v) for k, v in r.items()} for r in rows]
     x = panel.by[0]
     temporal = x in {"day", "week", "month"}
     ratio = METRICS[panel.metric].is_ratio
@@ -327,8 +474,22 @@ def _spec(panel: Panel, columns: list[str], rows: list[dict[str, Any]]) -> dict[
         title=METRICS[panel.metric].description,
         axis=alt.Axis(format="%" if ratio else ",d"),
     )
+    if temporal and panel.mark == "bar":
+        # One band a day (week, month): on a continuous time axis bars are hairlines.
+        x_enc = alt.X(
+            f"{x}:O",
+            timeUnit="yearmonth" if x == "month" else "yearmonthdate",
+            title=_HEADINGS.get(x, x),
+            axis=alt.Axis(format="%b %Y" if x == "month" else "%a %-d %b"),
+        )
+    else:
+        x_enc = alt.X(
+            f"{x}:{'T' if temporal else 'N'}",
+            title=_HEADINGS.get(x, x),
+            sort=list(ORDER[x]) if x in ORDER else alt.Undefined,
+        )
     enc: dict[str, Any] = {
-        "x": alt.X(f"{x}:{'T' if temporal else 'N'}", title=_HEADINGS.get(x, x)),
+        "x": x_enc,
         "y": y,
         "tooltip": [
             alt.Tooltip(
@@ -338,14 +499,142 @@ def _spec(panel: Panel, columns: list[str], rows: list[dict[str, Any]]) -> dict[
         ],
     }
     if len(panel.by) > 1:
-        enc["color"] = alt.Color(f"{panel.by[1]}:N", title=_HEADINGS.get(panel.by[1], panel.by[1]))
+        c = panel.by[1]
+        enc["color"] = alt.Color(
+            f"{c}:N",
+            title=_HEADINGS.get(c, c),
+            sort=list(ORDER[c]) if c in ORDER else alt.Undefined,
+        )
     chart = alt.Chart(alt.Data(values=data))
     chart = chart.mark_line(point=True) if panel.mark == "line" else chart.mark_bar()
     return chart.encode(**enc).properties(title=panel.title, width="container").to_dict()
 
 
+# NHS identity colours, one a series: NHS Blue, Warm Yellow's darker neighbour (orange).
+_SERIES_COLOURS = ["#005eb8", "#ed8b00", "#330072", "#009639"]
+
+
+def _series_spec(panel: Panel, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row of the chart per series, on a shared time axis, each with its own scale; a
+    missing value is null, so the line breaks there instead of dropping to zero."""
+    grain = panel.by[0]
+    labels = [s.label for s in panel.series]
+    data = [
+        {grain: _iso(r[grain]), "source": s.label, "value": r[s.key]}
+        for r in rows
+        for s in panel.series
+    ]
+    chart = (
+        alt.Chart(alt.Data(values=data))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                f"{grain}:T",
+                title=_HEADINGS.get(grain, grain),
+                axis=alt.Axis(format="%b %Y" if grain == "month" else "%d %b %Y"),
+            ),
+            y=alt.Y(
+                "value:Q",
+                title=METRICS[panel.metric].description.split(" (")[0],
+                axis=alt.Axis(format=",d"),
+            ),
+            color=alt.Color(
+                "source:N",
+                scale=alt.Scale(domain=labels, range=_SERIES_COLOURS[: len(labels)]),
+                legend=None,
+            ),
+            row=alt.Row(
+                "source:N",
+                sort=labels,
+                title=None,
+                header=alt.Header(
+                    labelAngle=0,
+                    labelAlign="left",
+                    labelAnchor="start",
+                    labelOrient="top",
+                    labelFontWeight="bold",
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{grain}:T", title=_HEADINGS.get(grain, grain)),
+                alt.Tooltip("source:N", title="Source"),
+                alt.Tooltip("value:Q", title="Appointments", format=",d"),
+            ],
+        )
+        .resolve_scale(y="independent")
+        .properties(
+            title=alt.TitleParams(
+                panel.title, subtitle="A gap means no figures for that period, not zero."
+            ),
+            width="container",
+            height=140,
+        )
+    )
+    return chart.to_dict()
+
+
+def _periods(grain: str, first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every period start from ``first`` to ``last`` (both period starts), none skipped."""
+    out, p = [], first
+    while p <= last:
+        out.append(p)
+        if grain == "month":
+            p = (p.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        else:
+            p += dt.timedelta(days=7 if grain == "week" else 1)
+    return out
+
+
+def _period_end(grain: str, start: dt.date) -> dt.date:
+    return _periods(grain, start, start + dt.timedelta(days=31))[1] - dt.timedelta(days=1)
+
+
+def _build_series(backend: Any, panel: Panel, f: Filters) -> PanelResult:
+    grain = panel.by[0]
+    columns = [grain, *(s.key for s in panel.series), "note"]
+    headings = [_HEADINGS.get(grain, grain), *(s.heading for s in panel.series), "Note"]
+    # Up to today: collab holds bookings for the weeks ahead, which have not happened yet.
+    date_to = f.today if panel.period == "history" else f.date_to
+    date_from = None if panel.period == "history" else f.date_from
+    values: dict[str, dict[dt.date, Any]] = {}
+    for s in panel.series:
+        got = metric_rows(
+            backend,
+            panel.metric,
+            panel.by,
+            source=s.source,
+            filters={k: list(v) for k, v in s.where.items()},
+            date_from=date_from,
+            date_to=date_to,
+        )
+        values[s.key] = {r[grain]: r["value"] for r in got}
+    starts = sorted({p for v in values.values() for p in v})
+    rows = []
+    if starts:
+        for p in _periods(grain, starts[0], starts[-1]):
+            row: dict[str, Any] = {grain: p}
+            row.update({s.key: values[s.key].get(p) for s in panel.series})
+            end = _period_end(grain, p)
+            row["note"] = (
+                f"Part {grain}: to {date_to.day} {date_to:%b %Y}"
+                if date_to is not None and p <= date_to < end
+                else ""
+            )
+            rows.append(row)
+    return PanelResult(
+        panel=panel,
+        columns=columns,
+        headings=headings,
+        rows=rows,
+        spec=_spec(panel, columns, rows),
+        note=None if rows else "Neither source has any appointments yet.",
+    )
+
+
 def build_panel(backend: Any, panel: Panel, f: Filters) -> PanelResult:
     """Run one panel's metric and present it as a chart spec and a table."""
+    if panel.series:
+        return _build_series(backend, panel, f)
     columns = [
         *panel.by,
         *(["numerator", "denominator"] if METRICS[panel.metric].is_ratio else []),
@@ -360,14 +649,16 @@ def build_panel(backend: Any, panel: Panel, f: Filters) -> PanelResult:
             _spec(panel, columns, []),
             "Choose a comparison period.",
         )
-    rows = metric_rows(backend, panel.metric, panel.by, **_panel_request(panel, f))
+    rows = in_order(
+        panel.by, metric_rows(backend, panel.metric, panel.by, **_panel_request(panel, f))
+    )
     return PanelResult(
         panel=panel,
         columns=columns,
         headings=[_HEADINGS.get(c, c) for c in columns],
         rows=rows,
         spec=_spec(panel, columns, rows),
-        note=None if rows else "No appointments match these filters.",
+        note=None if rows else f"No {METRICS[panel.metric].unit}s match these filters.",
     )
 
 
@@ -418,13 +709,18 @@ def panel_by_slug(dashboard: str, slug: str) -> Panel:
 def table_rows(result: PanelResult) -> Sequence[list[str]]:
     """The table beside the chart, formatted as people read it."""
     ratio = METRICS[result.panel.metric].is_ratio
+    missing = "No data" if result.panel.series else "–"
     out = []
     for r in result.rows:
         cells = []
         for c in result.columns:
             v = r[c]
             if v is None:
-                cells.append("–")
+                cells.append(missing)
+            elif isinstance(v, bool):
+                cells.append("Yes" if v else "No")
+            elif c == "month" and isinstance(v, dt.date):
+                cells.append(f"{v:%B %Y}")
             elif c == "value" and ratio:
                 cells.append(f"{v:.1%}")
             elif isinstance(v, int) and not isinstance(v, bool):

@@ -5,9 +5,11 @@ default, any Ibis backend such as PostgreSQL, Trino or Spark for a national depl
 :mod:`collab.analytics.reference` runs them in plain Python. Generated tests prove the engines
 agree (tests/test_metrics.py).
 
-A metric is a weighted count of appointment rows (``numerator``), optionally over another
+A metric is a weighted count of rows (``numerator``), optionally over another
 (``denominator``), grouped by any dimensions the source has. Every row carries a weight: the
-published COUNT_OF_APPOINTMENTS for AGP rows, 1 for collab's own appointments.
+published COUNT_OF_APPOINTMENTS for AGP rows, 1 for collab's own appointments and triage
+requests. A metric counts one unit (appointments or triage requests) and runs only on sources
+whose rows are that unit.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "Metric",
     "MetricError",
     "Source",
+    "available",
     "connect_duckdb",
     "expression",
     "metric_rows",
@@ -58,8 +61,9 @@ class Cond:
 class Metric:
     name: str
     description: str
-    numerator: tuple[Cond, ...] = ()  # all must hold; () counts every appointment
+    numerator: tuple[Cond, ...] = ()  # all must hold; () counts every row
     denominator: tuple[Cond, ...] | None = None  # None: a count, not a ratio
+    unit: str = "appointment"  # what a row is: "appointment" or "triage request"
 
     @property
     def is_ratio(self) -> bool:
@@ -125,6 +129,25 @@ METRICS: dict[str, Metric] = {
             "Appointments in capacity a practice bought or reserved (collab only)",
             (Cond.of("capacity_reserved", True),),
         ),
+        Metric(
+            "triage_requests",
+            "Triage requests received, from every front door",
+            unit="triage request",
+        ),
+        Metric(
+            "triaged_same_day_share",
+            "Triaged on the day they arrived, of requests triaged",
+            (Cond.of("same_day", True),),
+            (Cond.of("triaged", True),),
+            unit="triage request",
+        ),
+        Metric(
+            "sent_back_share",
+            "Sent back for re-triage at least once, of requests triaged",
+            (Cond.of("sent_back", True),),
+            (Cond.of("triaged", True),),
+            unit="triage request",
+        ),
     )
 }
 
@@ -143,6 +166,7 @@ class Source:
     keep: tuple[Cond, ...] = ()  # only rows that are appointments (not cancelled)
     # dimensions found by joining the practice column to org_practice
     joined: Mapping[str, str] = field(default_factory=dict)
+    unit: str = "appointment"  # what one row (of weight 1) counts
 
     def dimensions(self) -> list[str]:
         time = ["day", "week", "month"] if self.grain == "day" else ["month"]
@@ -229,6 +253,32 @@ SOURCES: dict[str, Source] = {
             keep=(Cond.of("status", "Cancelled", negate=True),),
             joined={**_PRACTICE_JOIN, "sub_icb": "sub_icb_code"},
         ),
+        Source(
+            "triage",
+            "collab_triage_request",
+            "collab's triage requests: online, phone, NHS 111, A&E streaming, practice clinicians",
+            date="date",
+            grain="day",
+            columns={
+                "practice": "practice_ods",
+                "pcn": "pcn_ods",
+                "channel": "channel",
+                "request_kind": "request_kind",
+                "triage_status": "triage_status",
+                "urgency": "urgency",
+                "route": "route",
+                "triage_service": "triage_service",
+                "triage_method": "triage_method",
+                "time_to_triage": "time_to_triage",
+                "same_day": "same_day",
+                "triaged": "triaged",
+                "sent_back": "sent_back",
+                "overflowed": "overflowed",
+            },
+            weight=None,
+            joined={**_PRACTICE_JOIN, "sub_icb": "sub_icb_code"},
+            unit="triage request",
+        ),
     )
 }
 
@@ -237,7 +287,7 @@ DIMENSIONS: dict[str, str] = {
     "pcn": "Primary care network (ODS code)",
     "sub_icb": "Sub-ICB location code",
     "collaborative": "The collaborative the practice belongs to in collab",
-    "day": "Appointment date",
+    "day": "Date: of the appointment, or that a triage request arrived",
     "week": "Week starting Monday",
     "month": "Month (first day)",
     "mode": "Appointment mode (Face-to-Face, Telephone, Video/Online, Home Visit, Unknown)",
@@ -252,9 +302,29 @@ DIMENSIONS: dict[str, str] = {
     "capacity_reserved": "Whether the slot was capacity a practice bought",
     "actual_duration": "Actual duration band (AGP daily)",
     "service_setting": "AGP service setting",
+    "channel": "Front door a triage request came in by (online form, phone, NHS 111...)",
+    "request_kind": "Medical or admin request",
+    "triage_status": "Where a triage request is now (waiting for triage, waiting, booked, closed)",
+    "urgency": "Urgency the current triage gave",
+    "route": "Route the current triage chose (practice, remote hub, pharmacy...)",
+    "triage_service": "Service the route gave the request to",
+    "triage_method": "Who triaged: a clinician, the referring service, or a rule (admin)",
+    "time_to_triage": "Time from the request arriving to its first triage, in bands",
+    "same_day": "Whether the first triage was on the day the request arrived",
+    "triaged": "Whether the request has been triaged at least once",
+    "sent_back": "Whether the request was sent back for re-triage",
+    "overflowed": "Whether the practice was full and the request went to the hub",
 }
 
 _TIME = {"day", "week", "month"}
+
+
+def available(metric: Metric, source: Source) -> bool:
+    """Whether ``metric`` can run on ``source``: it counts what the source's rows are, and the
+    source has every column its conditions need."""
+    return metric.unit == source.unit and all(
+        c in source.columns or c in source.joined for c in metric.columns
+    )
 
 
 def check_request(
@@ -266,20 +336,26 @@ def check_request(
     if source not in SOURCES:
         raise MetricError(f"unknown source {source!r}; sources are: {', '.join(SOURCES)}")
     m, s = METRICS[metric], SOURCES[source]
-    available = s.dimensions()
+    dims = s.dimensions()
     for dim in (*by, *filters):
         if dim not in DIMENSIONS:
             raise MetricError(f"unknown dimension {dim!r}; dimensions are: {', '.join(DIMENSIONS)}")
-        if dim not in available:
+        if dim not in dims:
             raise MetricError(
                 f"dimension {dim!r} is not available for source {source!r}; "
-                f"it has: {', '.join(available)}"
+                f"it has: {', '.join(dims)}"
             )
     if len(set(by)) != len(by):
         raise MetricError("a dimension is repeated in --by")
+    if m.unit != s.unit:
+        having = [n for n, src in SOURCES.items() if available(m, src)]
+        raise MetricError(
+            f"metric {metric!r} counts {m.unit}s but source {source!r} holds {s.unit}s; "
+            f"try source {' or '.join(having)}"
+        )
     missing = sorted(c for c in m.columns if c not in s.columns and c not in s.joined)
     if missing:
-        having = [n for n, src in SOURCES.items() if all(c in src.columns for c in m.columns)]
+        having = [n for n, src in SOURCES.items() if available(m, src)]
         raise MetricError(
             f"metric {metric!r} needs {', '.join(missing)}, which source {source!r} does not "
             f"have; try source {' or '.join(having)}"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 from markupsafe import Markup
 
 from .dashboards import Filters, PanelResult, table_rows
+from .store import Freshness
 
 CHART_WIDTH = 560
 
@@ -37,6 +42,7 @@ class PanelView:
     csv_href: str
     xlsx_href: str
     note: str | None
+    caption: str | None
 
 
 def panel(result: PanelResult, dashboard: str, f: Filters) -> PanelView:
@@ -66,4 +72,55 @@ def panel(result: PanelResult, dashboard: str, f: Filters) -> PanelView:
         csv_href=f"{export}?{query}",
         xlsx_href=f"{export[: -len('csv')]}xlsx?{query}",
         note=result.note,
+        caption=result.panel.caption,
     )
+
+
+def nhs_time(moment: dt.datetime) -> str:
+    """'6:05pm on 25 November 2026', 'midday on ...' (NHS style), in England's time."""
+    local = timezone.localtime(moment)
+    day = f"{local.day} {local:%B %Y}"
+    if local.minute == 0 and local.hour in (0, 12):
+        return f"{'midnight' if local.hour == 0 else 'midday'} on {day}"
+    hour = local.hour % 12 or 12
+    minutes = "" if local.minute == 0 else f":{local.minute:02d}"
+    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'} on {day}"
+
+
+@dataclass(frozen=True)
+class FreshnessView:
+    collab: str  # "Data as of ..."
+    collab_detail: str
+    stale: bool  # older than settings.ANALYTICS_STALE_MINUTES: say so
+    agp: str
+
+
+def freshness(f: Freshness, *, now: dt.datetime | None = None) -> FreshnessView:
+    """How fresh each source is, in words."""
+    now = now or timezone.now()
+    stale_after = dt.timedelta(minutes=settings.ANALYTICS_STALE_MINUTES)
+    if f.collab_as_of is None:
+        collab = "collab's own data has not been copied into analytics yet"
+        detail = "Dashboards show no collab appointments or triage requests until it is."
+        stale = False  # the headline says it all
+    else:
+        collab = f"Data as of {nhs_time(f.collab_as_of)}"
+        if now - f.collab_as_of < dt.timedelta(minutes=1):
+            age = "just now"
+        else:
+            age = f"{timesince(f.collab_as_of, now, depth=1)} ago"
+        detail = (
+            f"collab's own figures ({f.appointments:,} appointments and {f.triage_requests:,} "
+            f"triage requests) were copied from collab {age}. Bookings made since then are "
+            "not shown yet."
+        )
+        stale = now - f.collab_as_of > stale_after
+    if f.agp_imported_at is None or f.agp_latest_month is None:
+        agp = "No NHS England figures have been imported yet."
+    else:
+        agp = (
+            f"NHS England's Appointments in General Practice: latest month "
+            f"{f.agp_latest_month:%B %Y}, imported {nhs_time(f.agp_imported_at)}. NHS England "
+            "publishes it monthly, some weeks after each month ends."
+        )
+    return FreshnessView(collab=collab, collab_detail=detail, stale=stale, agp=agp)

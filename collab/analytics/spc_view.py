@@ -16,7 +16,7 @@ from . import dashboards, presenters
 from .metrics import connect_duckdb
 from .spc import SpcError
 from .store import default_store_path, open_store
-from .views import BUSY, STAFF, _busy
+from .views import BUSY, STAFF, _busy, freshness_context
 
 SOURCES = {
     "agp_daily": "NHS England daily appointments, Herefordshire and Worcestershire (18C)",
@@ -116,6 +116,7 @@ def spc(request):
                 connect_duckdb(con), source=p["source"], grain=p["grain"], improvement=p["improvement"],
                 target=p["target"], baseline=p["baseline"], rebase_at=p["rebase_at"], filters=filters,
                 date_from=p["date_from"], date_to=p["date_to"])
+            context.update(freshness_context(request, con))
     except BUSY:
         return _busy(request)
     if panel is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,18 @@ __all__ = [
     "COLLAB_APPOINTMENT_FIELDS",
     "SHIPPED_AGP_FILES",
     "CollabExportError",
+    "Freshness",
+    "RefreshResult",
     "SCHEMA",
+    "TRIAGE_REQUEST_FIELDS",
     "create_tables_sql",
     "default_store_path",
     "export_collab_appointments",
     "export_collab_appointments_arrow",
+    "freshness",
     "import_agp_files",
     "open_store",
+    "refresh_collab",
     "sync_practices",
 ]
 
@@ -117,6 +122,41 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("status", "VARCHAR"),
         ("time_between_book_and_appt", "VARCHAR"),
     ],
+    # collab's triage requests, one row each, from every front door. Labels are the store's own
+    # (TRIAGE_* below); time to triage and its bands are derived on the way in.
+    "collab_triage_request": [
+        ("request_id", "VARCHAR"),
+        ("date", "DATE"),
+        ("submitted_at", "TIMESTAMP"),
+        ("first_triaged_at", "TIMESTAMP"),
+        ("practice_ods", "VARCHAR"),
+        ("pcn_ods", "VARCHAR"),
+        ("channel", "VARCHAR"),
+        ("request_kind", "VARCHAR"),
+        ("triage_status", "VARCHAR"),
+        ("urgency", "VARCHAR"),
+        ("route", "VARCHAR"),
+        ("triage_service", "VARCHAR"),
+        ("triage_method", "VARCHAR"),
+        ("overflowed", "BOOLEAN"),
+        ("send_backs", "BIGINT"),
+        ("minutes_to_triage", "BIGINT"),
+        ("time_to_triage", "VARCHAR"),
+        ("triaged", "BOOLEAN"),
+        ("same_day", "BOOLEAN"),
+        ("sent_back", "BOOLEAN"),
+    ],
+    # One row per refresh of collab's own rows (appointments, triage requests, practices),
+    # written in the same transaction as the rows: the newest says how fresh they are.
+    "collab_refresh": [
+        ("refreshed_at", "TIMESTAMP"),
+        ("data_as_of", "TIMESTAMP"),
+        ("appointments", "BIGINT"),
+        ("triage_requests", "BIGINT"),
+        ("practices", "BIGINT"),
+        ("milliseconds", "BIGINT"),
+        ("trigger", "VARCHAR"),
+    ],
     # Practices known to collab, so codes in either source join to PCN and collaborative.
     "org_practice": [
         ("practice_ods", "VARCHAR"),
@@ -153,6 +193,13 @@ def open_store(
         if not read_only or not path.exists():
             for ddl in create_tables_sql():
                 con.execute(ddl)
+        else:
+            # A store written by an older collab lacks the newer tables: stand in empty
+            # temporary ones (a read-only file cannot gain tables) until the next write adds them.
+            have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            for ddl, table in zip(create_tables_sql(), SCHEMA, strict=True):
+                if table not in have:
+                    con.execute(ddl.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
         yield con
     finally:
         con.close()
@@ -276,7 +323,7 @@ def _replace_agp(con: duckdb.DuckDBPyConnection, f: AgpFile, now: dt.datetime) -
 # --- collab's own appointments -------------------------------------------------------------------
 
 SERVICES = ("practice", "hub", "out_of_hours", "triage", "enhanced_access")
-DELIVERY_CHANNELS = ("In-person", "Telephone", "Video", "Home visit")
+DELIVERY_CHANNELS = ("In-person", "Telephone", "Video", "Home visit", "Unknown")
 APPOINTMENT_STATUSES = ("booked", "attended", "dna", "cancelled")
 OUTCOMES = ("resolved", "follow_up", "referred")
 
@@ -363,20 +410,10 @@ _RAW_TYPES = {
 }
 
 
-def export_collab_appointments(
-    rows: Iterable[Mapping[str, Any]],
-    *,
-    store: str | Path | None = None,
-    period: tuple[dt.date, dt.date] | None = None,
-) -> int:
-    """Write collab's own appointments into the analytics store; returns the rows written.
-
-    Each row is a mapping with exactly the keys in ``COLLAB_APPOINTMENT_FIELDS``
-    (``national_category`` optional). With ``period=(first, last)`` only appointments dated in
-    that inclusive range are replaced (a row outside it is refused); without it every collab
-    appointment in the store is replaced. All-or-nothing: a bad row raises
-    :class:`CollabExportError` naming the row and field, and nothing is written.
-    """
+def _appointment_table(
+    rows: Iterable[Mapping[str, Any]], period: tuple[dt.date, dt.date] | None = None
+) -> pa.Table:
+    """Check every row (all before anything is written) and put them in Arrow columns."""
     columns: list[list] = [[] for _ in _RAW_COLLAB]
     seen: set[str] = set()
     for i, row in enumerate(rows):
@@ -391,13 +428,32 @@ def export_collab_appointments(
             )
         for col, v in zip(columns, values, strict=True):
             col.append(v)
-    table = pa.table(
+    return pa.table(
         {
             name: pa.array(col, type=_RAW_TYPES.get(name, pa.string()))
             for name, col in zip(_RAW_COLLAB, columns, strict=True)
         }
     )
-    return export_collab_appointments_arrow(table, store=store, period=period)
+
+
+def export_collab_appointments(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    store: str | Path | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> int:
+    """Write collab's own appointments into the analytics store; returns the rows written.
+
+    Each row is a mapping with exactly the keys in ``COLLAB_APPOINTMENT_FIELDS``
+    (``national_category`` optional). With ``period=(first, last)`` only appointments dated in
+    that inclusive range are replaced (a row outside it is refused); without it every collab
+    appointment in the store is replaced. All-or-nothing: a bad row raises
+    :class:`CollabExportError` naming the row and field, and nothing is written.
+    :func:`refresh_collab` replaces appointments, triage requests and practices together.
+    """
+    return export_collab_appointments_arrow(
+        _appointment_table(rows, period), store=store, period=period
+    )
 
 
 # AGP's vocabulary, derived set-wise on the way in (one place for both the dict and Arrow paths).
@@ -428,34 +484,81 @@ def export_collab_appointments_arrow(
     """The set-wise path under :func:`export_collab_appointments`, for already-checked columns
     (the first 13 columns of ``collab_appointment``; ``status`` named ``appointment_status``
     there or ``status`` here). Used directly by the benchmark's 10-million-row load."""
+    with open_store(store) as con, _transaction(con):
+        _write_appointments(con, table, period)
+    return table.num_rows
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One DuckDB transaction: committed whole, or rolled back on any error (even ^C)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        # A failed COMMIT has already ended the transaction: the original error is what matters.
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` visible to SQL as ``name`` for the block."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        # After a failed statement DuckDB refuses even this until the rollback: the failure
+        # itself is the error to report.
+        with suppress(duckdb.Error):
+            con.unregister(name)
+
+
+def _write_appointments(
+    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> None:
     if "status" in table.column_names and "appointment_status" not in table.column_names:
         table = table.rename_columns(
             ["appointment_status" if c == "status" else c for c in table.column_names]
         )
     cols = ", ".join(_RAW_COLLAB)
-    with open_store(store) as con:
-        con.register("incoming", table)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if period:
-                con.execute(
-                    "DELETE FROM collab_appointment WHERE date BETWEEN ? AND ?", list(period)
-                )
-            else:
-                con.execute("DELETE FROM collab_appointment")
-            con.execute(
-                # Stored in (service, date) order: DuckDB's per-block min/max then skips most
-                # of the table for a date range or one service (7x faster for "last week").
-                f"INSERT INTO collab_appointment SELECT {cols}, {_DERIVED_SQL} FROM incoming "  # noqa: S608 - fixed names
-                "ORDER BY service, date"
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("incoming")
-    return table.num_rows
+    with _registered(con, "incoming", table):
+        if period:
+            con.execute("DELETE FROM collab_appointment WHERE date BETWEEN ? AND ?", list(period))
+        else:
+            con.execute("DELETE FROM collab_appointment")
+        con.execute(
+            # Stored in (service, date) order: DuckDB's per-block min/max then skips most
+            # of the table for a date range or one service (7x faster for "last week").
+            f"INSERT INTO collab_appointment SELECT {cols}, {_DERIVED_SQL} FROM incoming "  # noqa: S608 - fixed names
+            "ORDER BY service, date"
+        )
+
+
+_PRACTICE_COLUMNS = [c for c, _ in SCHEMA["org_practice"]]
+
+
+def _practice_table(practices: Iterable[Mapping[str, str]]) -> pa.Table:
+    rows = []
+    for i, p in enumerate(practices):
+        missing = [n for n in _PRACTICE_COLUMNS if not p.get(n)]
+        if missing:
+            raise CollabExportError(f"practice {i}: missing {', '.join(missing)}")
+        rows.append([str(p[n]).strip() for n in _PRACTICE_COLUMNS])
+    return pa.table(
+        {n: [r[j] for r in rows] for j, n in enumerate(_PRACTICE_COLUMNS)},
+        schema=pa.schema([(n, pa.string()) for n in _PRACTICE_COLUMNS]),
+    )
+
+
+def _write_practices(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    with _registered(con, "incoming_practices", table):
+        con.execute("DELETE FROM org_practice")
+        con.execute("INSERT INTO org_practice SELECT * FROM incoming_practices")
 
 
 def sync_practices(
@@ -463,25 +566,291 @@ def sync_practices(
 ) -> int:
     """Replace the store's practice list (practice_ods, practice_name, pcn_ods, pcn_name,
     sub_icb_code, collaborative), so AGP and collab rows join to collab's organisations."""
-    names = [c for c, _ in SCHEMA["org_practice"]]
-    rows = []
-    for i, p in enumerate(practices):
-        missing = [n for n in names if not p.get(n)]
-        if missing:
-            raise CollabExportError(f"practice {i}: missing {', '.join(missing)}")
-        rows.append([str(p[n]).strip() for n in names])
-    table = pa.table(
-        {n: [r[j] for r in rows] for j, n in enumerate(names)},
-        schema=pa.schema([(n, pa.string()) for n in names]),
+    table = _practice_table(practices)
+    with open_store(store) as con, _transaction(con):
+        _write_practices(con, table)
+    return table.num_rows
+
+
+# --- collab's triage requests --------------------------------------------------------------------
+# The store's own labels: short enough for a chart axis. collab.triage.exports maps its choices
+# onto these (and a test there proves every choice has one).
+
+TRIAGE_CHANNELS = ("Online form", "Phone call", "NHS 111", "A&E streaming", "Practice clinician")
+TRIAGE_REQUEST_KINDS = ("Medical", "Admin")
+TRIAGE_STATUSES = ("Waiting for triage", "Waiting for the service", "Booked", "Closed")
+TRIAGE_URGENCIES = ("Emergency", "Urgent", "Soon", "Routine")
+TRIAGE_ROUTES = (
+    "Practice",
+    "Remote hub",
+    "Community pharmacy",
+    "MSK physiotherapy",
+    "Social prescribing",
+    "Children's respiratory hub",
+    "Enhanced access",
+    "Out of hours",
+    "A&E or 999",
+)
+TRIAGE_SERVICES = TRIAGE_ROUTES[:-1]  # the services a route can be given to; A&E/999 is none
+TRIAGE_METHODS = ("Clinician", "Referring service", "Rule")
+NOT_TRIAGED = "Not triaged yet"
+NO_SERVICE = "None: A&E or 999"
+# Time from the request arriving to its first triage, in bands (lower bound in minutes).
+TIME_TO_TRIAGE = (
+    (0, "Under 1 hour"),
+    (60, "1 to 4 hours"),
+    (240, "4 to 24 hours"),
+    (1440, "1 to 7 days"),
+    (10080, "More than 7 days"),
+)
+
+TRIAGE_REQUEST_FIELDS: dict[str, str] = {
+    "request_id": "str, unique within one export (collab's request id)",
+    "submitted_at": "naive datetime.datetime, England's wall-clock time the request arrived",
+    "first_triaged_at": "naive datetime.datetime of its first triage (England), or None",
+    "practice_ods": "ODS code of the patient's practice",
+    "pcn_ods": "ODS code of that practice's PCN",
+    "channel": "the front door: one of " + ", ".join(TRIAGE_CHANNELS),
+    "request_kind": "one of " + ", ".join(TRIAGE_REQUEST_KINDS),
+    "status": "one of " + ", ".join(TRIAGE_STATUSES),
+    "urgency": "the current triage's urgency, one of "
+    + ", ".join(TRIAGE_URGENCIES)
+    + "; None while waiting for triage",
+    "route": "the current triage's route, one of "
+    + ", ".join(TRIAGE_ROUTES)
+    + "; None while waiting for triage",
+    "service": "the service the route gave it to (one of the routes but A&E or 999), "
+    "or None for A&E or 999 and while waiting for triage",
+    "method": "who triaged it: one of " + ", ".join(TRIAGE_METHODS) + "; None while waiting",
+    "overflowed": "bool: the practice was full and the request went to the hub",
+    "send_backs": "int >= 0: times it was sent back for re-triage",
+}
+
+
+def time_to_triage_band(minutes: int | None) -> str:
+    if minutes is None:
+        return NOT_TRIAGED
+    return next(label for floor, label in reversed(TIME_TO_TRIAGE) if minutes >= floor)
+
+
+def _check_triage_row(i: int, row: Mapping[str, Any]) -> tuple:
+    def bad(field: str, why: str) -> CollabExportError:
+        return CollabExportError(f"request {i}, field {field}: {why} (got {row.get(field)!r})")
+
+    missing = [k for k in TRIAGE_REQUEST_FIELDS if k not in row]
+    if missing:
+        raise CollabExportError(f"request {i}: missing field(s) {', '.join(missing)}")
+    unknown = sorted(set(row) - set(TRIAGE_REQUEST_FIELDS))
+    if unknown:
+        raise CollabExportError(f"request {i}: unknown field(s) {', '.join(unknown)}")
+    for key in ("request_id", "practice_ods", "pcn_ods"):
+        if not isinstance(row[key], str) or not row[key].strip():
+            raise bad(key, "must be a non-blank string")
+    for key in ("submitted_at", "first_triaged_at"):
+        value = row[key]
+        if value is None and key == "first_triaged_at":
+            continue
+        if not isinstance(value, dt.datetime) or value.tzinfo is not None:
+            raise bad(key, "must be a naive datetime.datetime (England's wall-clock time)")
+    for key, allowed, optional in (
+        ("channel", TRIAGE_CHANNELS, False),
+        ("request_kind", TRIAGE_REQUEST_KINDS, False),
+        ("status", TRIAGE_STATUSES, False),
+        ("urgency", TRIAGE_URGENCIES, True),
+        ("route", TRIAGE_ROUTES, True),
+        ("service", TRIAGE_SERVICES, True),
+        ("method", TRIAGE_METHODS, True),
+    ):
+        if not (row[key] in allowed or (optional and row[key] is None)):
+            raise bad(
+                key, "must be " + ("None or " if optional else "") + "one of " + ", ".join(allowed)
+            )
+    if not isinstance(row["overflowed"], bool):
+        raise bad("overflowed", "must be True or False")
+    sends = row["send_backs"]
+    if not isinstance(sends, int) or isinstance(sends, bool) or sends < 0:
+        raise bad("send_backs", "must be a whole number, 0 or more")
+    waiting = row["status"] == "Waiting for triage"
+    if (row["route"] is None) != waiting:
+        raise bad("route", "is None exactly while the request is waiting for triage")
+    if any((row[k] is None) != waiting for k in ("urgency", "method")):
+        raise bad("urgency", "urgency and method are given with a route, and only then")
+    if (row["service"] is None) != (waiting or row["route"] == "A&E or 999"):
+        raise bad("service", "is None only for A&E or 999 and while waiting for triage")
+    submitted, first = row["submitted_at"], row["first_triaged_at"]
+    if first is None and (not waiting or sends):
+        raise bad("first_triaged_at", "a triaged or sent-back request has a first triage")
+    minutes = None
+    if first is not None:
+        if first < submitted:
+            raise bad("first_triaged_at", "is before the request arrived")
+        minutes = int((first - submitted).total_seconds() // 60)
+    return (
+        row["request_id"],
+        submitted.date(),
+        submitted,
+        first,
+        row["practice_ods"].strip().upper(),
+        row["pcn_ods"].strip().upper(),
+        row["channel"],
+        row["request_kind"],
+        row["status"],
+        row["urgency"] or NOT_TRIAGED,
+        row["route"] or NOT_TRIAGED,
+        row["service"] or (NOT_TRIAGED if waiting else NO_SERVICE),
+        row["method"] or NOT_TRIAGED,
+        row["overflowed"],
+        sends,
+        minutes,
+        time_to_triage_band(minutes),
+        first is not None,
+        None if first is None else first.date() == submitted.date(),
+        sends > 0,
     )
-    with open_store(store) as con:
-        con.register("incoming", table)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute("DELETE FROM org_practice")
-            con.execute("INSERT INTO org_practice SELECT * FROM incoming")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return len(rows)
+
+
+_TRIAGE_TYPES = {
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BIGINT": pa.int64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR": pa.string(),
+}
+
+
+def _triage_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    schema = SCHEMA["collab_triage_request"]
+    columns: list[list] = [[] for _ in schema]
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        values = _check_triage_row(i, row)
+        if values[0] in seen:
+            raise CollabExportError(f"request {i}, field request_id: {values[0]!r} appears twice")
+        seen.add(values[0])
+        for col, v in zip(columns, values, strict=True):
+            col.append(v)
+    return pa.table(
+        {
+            name: pa.array(col, type=_TRIAGE_TYPES[t])
+            for (name, t), col in zip(schema, columns, strict=True)
+        }
+    )
+
+
+def _write_triage(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    con.register("incoming_triage", table)
+    try:
+        con.execute("DELETE FROM collab_triage_request")
+        con.execute("INSERT INTO collab_triage_request SELECT * FROM incoming_triage ORDER BY date")
+    finally:
+        con.unregister("incoming_triage")
+
+
+# --- refreshing collab's own rows together -------------------------------------------------------
+
+REFRESH_TRIGGERS = ("command", "dashboard", "demo")
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    appointments: int
+    triage_requests: int
+    practices: int | None
+    data_as_of: dt.datetime
+    refreshed_at: dt.datetime
+    seconds: float
+
+
+def refresh_collab(
+    *,
+    appointments: Iterable[Mapping[str, Any]],
+    triage_requests: Iterable[Mapping[str, Any]],
+    practices: Iterable[Mapping[str, str]] | None = None,
+    data_as_of: dt.datetime,
+    trigger: str = "command",
+    store: str | Path | None = None,
+    started_at: dt.datetime | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> RefreshResult:
+    """Replace every collab row in the store in one transaction: appointments, triage requests
+    and (if given) the practice list, and log the refresh beside them.
+
+    Idempotent (the same input leaves the same store) and all-or-nothing: every row is checked
+    before anything is written, and any error while writing rolls the store back whole, so
+    readers see the old rows or the new, never a mixture. ``data_as_of`` is when collab's
+    database was read (timezone-aware); ``started_at``, when the caller began reading it
+    (the time taken is counted from there; by default from this call).
+    """
+    if trigger not in REFRESH_TRIGGERS:
+        raise ValueError(f"trigger must be one of {', '.join(REFRESH_TRIGGERS)}")
+    if data_as_of.tzinfo is None:
+        raise ValueError("data_as_of must be timezone-aware")
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    started = started_at or clock()
+    appointment_table = _appointment_table(appointments)
+    triage_table = _triage_table(triage_requests)
+    practice_table = _practice_table(practices) if practices is not None else None
+    with open_store(store) as con, _transaction(con):
+        _write_appointments(con, appointment_table)
+        _write_triage(con, triage_table)
+        if practice_table is not None:
+            _write_practices(con, practice_table)
+        finished = clock()
+        seconds = (finished - started).total_seconds()
+        con.execute(
+            "INSERT INTO collab_refresh VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                _utc_naive(finished),
+                _utc_naive(data_as_of),
+                appointment_table.num_rows,
+                triage_table.num_rows,
+                None if practice_table is None else practice_table.num_rows,
+                round(seconds * 1000),
+                trigger,
+            ],
+        )
+    return RefreshResult(
+        appointments=appointment_table.num_rows,
+        triage_requests=triage_table.num_rows,
+        practices=None if practice_table is None else practice_table.num_rows,
+        data_as_of=data_as_of,
+        refreshed_at=finished,
+        seconds=seconds,
+    )
+
+
+def _utc_naive(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh each source in the store is. Times are timezone-aware (UTC)."""
+
+    collab_as_of: dt.datetime | None  # when collab's database was read for the latest refresh
+    collab_refreshed_at: dt.datetime | None
+    appointments: int | None
+    triage_requests: int | None
+    agp_imported_at: dt.datetime | None
+    agp_latest_month: dt.date | None
+
+
+def freshness(con: duckdb.DuckDBPyConnection) -> Freshness:
+    """Read the newest refresh and AGP import from an open store (read-only is fine)."""
+    last = con.execute(
+        "SELECT data_as_of, refreshed_at, appointments, triage_requests FROM collab_refresh "
+        "ORDER BY refreshed_at DESC LIMIT 1"
+    ).fetchone()
+    agp = con.execute("SELECT max(imported_at), max(last_month) FROM agp_import").fetchone()
+    return Freshness(
+        collab_as_of=_utc(last[0]) if last else None,
+        collab_refreshed_at=_utc(last[1]) if last else None,
+        appointments=last[2] if last else None,
+        triage_requests=last[3] if last else None,
+        agp_imported_at=_utc(agp[0]),
+        agp_latest_month=agp[1],
+    )

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import duckdb
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from collab.accounts.models import Role
 from collab.accounts.rules import HUB_STAFF, PRACTICE_STAFF, role_required
+from collab.accounts.services import actor_from_assignment
+from collab.core.audit import audit_record
 
 from . import dashboards, presenters
 from .metrics import connect_duckdb
-from .store import default_store_path, open_store
+from .refresh import RefreshRunning, refresh_from_collab
+from .store import CollabExportError, default_store_path, freshness, open_store
 
 # Aggregate counts only, no patient data: every staff role may read them.
 # Aggregates only, no patient data: every staff role, analysts above all.
@@ -38,13 +45,29 @@ def _filters(request):
     return dashboards.parse_filters(request.GET, today=timezone.localdate())
 
 
+# Analysts may copy collab's latest figures into analytics from any dashboard.
+REFRESHERS = (Role.ANALYST,)
+
+
+def freshness_context(request, con) -> dict:
+    """What every analytics page shows about how fresh its figures are, and the refresh button
+    for those who may press it."""
+    return {
+        "fresh": presenters.freshness(freshness(con)),
+        "can_refresh": request.acting.role in REFRESHERS,
+        "refresh_next": request.get_full_path(),
+    }
+
+
 @role_required(*STAFF)
 def index(request):
-    return render(
-        request,
-        "analytics/index.jinja",
-        {"title": "Analytics", "dashboards": dashboards.DASHBOARDS.values()},
-    )
+    context = {"title": "Analytics", "dashboards": dashboards.DASHBOARDS.values()}
+    try:
+        with open_store(default_store_path(), read_only=True) as con:
+            context.update(freshness_context(request, con))
+    except BUSY:
+        return _busy(request)
+    return render(request, "analytics/index.jinja", context)
 
 
 @role_required(*STAFF)
@@ -66,9 +89,11 @@ def dashboard(request, slug: str):
     try:
         with open_store(default_store_path(), read_only=True) as con:
             results = dashboards.build(connect_duckdb(con), slug, f)
+            fresh = freshness_context(request, con)
     except BUSY:
         return _busy(request)
     context = {
+        **fresh,
         "title": board.title,
         "board": board,
         "filters": f,
@@ -104,3 +129,65 @@ def export(request, slug: str, panel: str, fmt: str):
         )
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+@role_required(*REFRESHERS)
+@require_POST
+def refresh(request):
+    """Copy collab's own figures into analytics now (the button on every dashboard), audited.
+
+    Synchronous: for a collaborative it takes well under a second (ADR 0007). The analyst goes
+    back to the page they were on, with the result."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("analytics:index")
+    actor = actor_from_assignment(request.acting)
+    try:
+        result = refresh_from_collab(trigger="dashboard")
+    except (RefreshRunning, *BUSY, duckdb.TransactionException) as exc:
+        audit_record(
+            actor=actor,
+            action="analytics.refresh",
+            allowed=True,
+            reason=f"not refreshed: store busy ({type(exc).__name__})",
+            object_type="analytics_store",
+        )
+        messages.error(
+            request,
+            "Not refreshed: analytics are being updated by someone else. Nothing was changed. "
+            "Try again in a minute.",
+        )
+        return redirect(back)
+    except CollabExportError as exc:
+        audit_record(
+            actor=actor,
+            action="analytics.refresh",
+            allowed=True,
+            reason=f"not refreshed: {exc}",
+            object_type="analytics_store",
+        )
+        messages.error(
+            request,
+            f"Not refreshed: collab's data could not be copied ({exc}). Nothing was changed: "
+            "the dashboards still show the figures from the last refresh. Tell the collab team.",
+        )
+        return redirect(back)
+    audit_record(
+        actor=actor,
+        action="analytics.refresh",
+        allowed=True,
+        reason=(
+            f"{result.appointments} appointments, {result.triage_requests} triage requests, "
+            f"{result.practices} practices in {result.seconds:.2f} s"
+        ),
+        object_type="analytics_store",
+    )
+    messages.success(
+        request,
+        f"collab data refreshed: {result.appointments:,} appointments and "
+        f"{result.triage_requests:,} triage requests, as of "
+        f"{presenters.nhs_time(result.data_as_of)} (took {result.seconds:.1f} seconds).",
+    )
+    return redirect(back)

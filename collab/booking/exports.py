@@ -26,26 +26,36 @@ OUTCOME = {"resolved_remotely": "resolved", "face_to_face": "follow_up", "referr
            "seen_in_person": "resolved", "": None}
 
 
+ROLE_LABEL = {value: str(label) for value, label in Role.choices}
+_FIELDS = (
+    "pk", "slot__starts_at", "created_at", "practice__ods_code", "practice__parent__ods_code",
+    "slot__service__kind", "slot__slot_type", "slot__channel", "slot__clinician_role", "status",
+    "outcome", "used_reserved_capacity",
+)
+
+
 def analytics_rows() -> Iterator[dict]:
-    """Every appointment held in collab, one row each, ready for export_collab_appointments."""
+    """Every appointment held in collab, one row each, ready for export_collab_appointments.
+
+    Plain tuples from one query, not model instances: the export runs often (see
+    docs/adr/0007-analytics-freshness.md), and building a model per row costs most of its time."""
     tz = timezone.get_current_timezone()
-    qs = Appointment.objects.select_related("slot__service", "practice__parent").order_by("id")
-    for a in qs.iterator(chunk_size=2000):
-        slot = a.slot
-        # Services outside the practices' own (pharmacy, physio...) name their kind as the slot type.
-        kind = slot.service.kind
-        slot_type = slot.slot_type if SERVICE[kind] != "triage" else kind
+    qs = Appointment.objects.order_by("pk").values_list(*_FIELDS)
+    for (pk, starts_at, created_at, practice, pcn, kind, slot_type, channel, role, status, outcome,
+         reserved) in qs.iterator(chunk_size=5000):
+        service = SERVICE[kind]
         yield {
-            "appointment_id": str(a.pk),
-            "appointment_date": slot.starts_at.astimezone(tz).date(),
-            "booked_date": a.created_at.astimezone(tz).date(),
-            "practice_ods": a.practice.ods_code,
-            "pcn_ods": a.practice.parent.ods_code if a.practice.parent_id else a.practice.ods_code,
-            "service": SERVICE[kind],
-            "slot_type": slot_type,
-            "delivery_channel": CHANNEL[slot.channel],
-            "clinician_role": Role(slot.clinician_role).label,
-            "status": STATUS[a.status],
-            "outcome": OUTCOME[a.outcome],
-            "capacity_reserved": a.used_reserved_capacity,
+            "appointment_id": str(pk),
+            "appointment_date": starts_at.astimezone(tz).date(),
+            "booked_date": created_at.astimezone(tz).date(),
+            "practice_ods": practice,
+            "pcn_ods": pcn or practice,
+            "service": service,
+            # Services outside the practices' own (pharmacy, physio...) name their kind as the slot type.
+            "slot_type": slot_type if service != "triage" else kind,
+            "delivery_channel": CHANNEL[channel],
+            "clinician_role": ROLE_LABEL[role],
+            "status": STATUS[status],
+            "outcome": OUTCOME[outcome],
+            "capacity_reserved": reserved,
         }

@@ -41,6 +41,9 @@ ALLOWED_HOSTS = [h for h in os.environ.get("COLLAB_ALLOWED_HOSTS", "127.0.0.1,lo
 RELATIONSHIP_RECENT_DAYS = int(os.environ.get("COLLAB_RELATIONSHIP_RECENT_DAYS", 28))
 # Break-glass emergency access lasts this long before the user must break glass again.
 BREAK_GLASS_MINUTES = int(os.environ.get("COLLAB_BREAK_GLASS_MINUTES", 30))
+# Dashboards say collab's own figures are out of date once their last refresh is this old
+# (docs/adr/0007-analytics-freshness.md).
+ANALYTICS_STALE_MINUTES = int(os.environ.get("COLLAB_ANALYTICS_STALE_MINUTES", 60))
 
 # Test NHS numbers (999...) are accepted everywhere but production.
 ALLOW_TEST_NHS_NUMBERS = _env_bool("COLLAB_ALLOW_TEST_NHS_NUMBERS", not PRODUCTION)

@@ -13,3 +13,14 @@ new MutationObserver((mutations) => {
     if (m.target.matches(OPTION) && m.target.hasAttribute("aria-expanded")) m.target.removeAttribute("aria-expanded");
   }
 }).observe(document.body, { attributes: true, attributeFilter: ["aria-expanded"], subtree: true });
+
+// A form that takes a moment (refreshing analytics) says so while it runs: the button is
+// disabled and a status message is announced. Without JavaScript the form still works.
+document.querySelectorAll("form[data-collab-busy]").forEach((form) => {
+  form.addEventListener("submit", () => {
+    const status = form.querySelector("[data-collab-busy-status]");
+    if (status) status.textContent = form.dataset.collabBusy;
+    form.querySelectorAll("button").forEach((b) => b.setAttribute("aria-disabled", "true"));
+    form.setAttribute("aria-busy", "true");
+  });
+});

@@ -8,8 +8,9 @@ from typing import Any
 import pyarrow as pa
 from hypothesis import strategies as st
 
+from collab.analytics import store
 from collab.analytics.agp import LABELS
-from collab.analytics.metrics import METRICS, SOURCES
+from collab.analytics.metrics import METRICS, SOURCES, available
 from collab.analytics.store import SCHEMA, create_tables_sql
 
 PRACTICES = ["M81012", "M81048", "M81026", "L85020", "L85061", "M81042"]
@@ -97,6 +98,36 @@ collab_appointment = _rows(
     status=st.sampled_from(["Attended", "DNA", "Unknown", "Cancelled"]),
     time_between_book_and_appt=labels["time_between_book_and_appt"],
 )
+moments = st.integers(0, 100 * 24 * 60).map(
+    lambda m: dt.datetime.combine(START, dt.time()) + dt.timedelta(minutes=m)
+)
+triage_labels = {
+    "channel": list(store.TRIAGE_CHANNELS),
+    "request_kind": list(store.TRIAGE_REQUEST_KINDS),
+    "triage_status": list(store.TRIAGE_STATUSES),
+    "urgency": [*store.TRIAGE_URGENCIES, store.NOT_TRIAGED],
+    "route": [*store.TRIAGE_ROUTES, store.NOT_TRIAGED],
+    "triage_service": [*store.TRIAGE_SERVICES, store.NO_SERVICE, store.NOT_TRIAGED],
+    "triage_method": [*store.TRIAGE_METHODS, store.NOT_TRIAGED],
+    "time_to_triage": [label for _, label in store.TIME_TO_TRIAGE] + [store.NOT_TRIAGED],
+}
+# Columns drawn independently: the engines must agree on any rows, consistent or not.
+collab_triage_request = _rows(
+    "collab_triage_request",
+    request_id=st.uuids().map(str),
+    date=days,
+    submitted_at=moments,
+    first_triaged_at=st.none() | moments,
+    practice_ods=st.sampled_from(PRACTICES),
+    pcn_ods=st.sampled_from(PCNS),
+    **{k: st.sampled_from(v) for k, v in triage_labels.items()},
+    overflowed=st.booleans(),
+    send_backs=st.integers(0, 3),
+    minutes_to_triage=st.none() | st.integers(0, 20000),
+    triaged=st.booleans(),
+    same_day=st.none() | st.booleans(),
+    sent_back=st.booleans(),
+)
 org_practice = st.lists(
     st.fixed_dictionaries(
         {
@@ -119,6 +150,7 @@ tables = st.fixed_dictionaries(
         "agp_subicb_day_duration": day_duration,
         "agp_subicb_day_category": day_category,
         "collab_appointment": collab_appointment,
+        "collab_triage_request": collab_triage_request,
         "org_practice": org_practice,
     }
 )
@@ -128,11 +160,7 @@ tables = st.fixed_dictionaries(
 def requests(draw: st.DrawFn) -> dict[str, Any]:
     source = draw(st.sampled_from(sorted(SOURCES)))
     s = SOURCES[source]
-    usable = [
-        n
-        for n, m in sorted(METRICS.items())
-        if all(c in s.columns or c in s.joined for c in m.columns)
-    ]
+    usable = [n for n, m in sorted(METRICS.items()) if available(m, s)]
     metric = draw(st.sampled_from(usable))
     by = draw(st.lists(st.sampled_from(s.dimensions()), max_size=2, unique=True))
     date_from = draw(st.none() | days)
@@ -161,12 +189,23 @@ def _values_for(dim: str) -> st.SearchStrategy[list]:
         "outcome": ["resolved", "follow_up", "referred"],
         "capacity_reserved": [True, False],
         "status": ["Attended", "DNA", "Unknown"],
+        **triage_labels,
+        "same_day": [True, False],
+        "triaged": [True, False],
+        "sent_back": [True, False],
+        "overflowed": [True, False],
     }
     pool = pools.get(dim) or sorted(LABELS[dim])
     return st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True)
 
 
-_ARROW = {"DATE": pa.date32(), "VARCHAR": pa.string(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}
+_ARROW = {
+    "DATE": pa.date32(),
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
 
 
 def arrow_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:

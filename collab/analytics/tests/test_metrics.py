@@ -13,6 +13,7 @@ from collab.analytics.metrics import (
     METRICS,
     SOURCES,
     MetricError,
+    available,
     connect_duckdb,
     expression,
     metric_rows,
@@ -51,7 +52,7 @@ def test_every_metric_on_every_source_that_has_its_columns_agrees(data):
     try:
         for source, s in SOURCES.items():
             for name, m in METRICS.items():
-                if not all(c in s.columns or c in s.joined for c in m.columns):
+                if not available(m, s):
                     continue
                 by = [s.dimensions()[0], s.dimensions()[-2]]
                 request = {"metric": name, "by": by, "source": source}
@@ -116,6 +117,62 @@ def test_worked_example_of_ratio_metrics():
         con.close()
 
 
+def _request(**over):
+    base = {
+        "request_id": "r",
+        "date": dt.date(2025, 10, 6),
+        "submitted_at": dt.datetime(2025, 10, 6, 9, 0),
+        "first_triaged_at": dt.datetime(2025, 10, 6, 9, 30),
+        "practice_ods": "M81012",
+        "pcn_ods": "U12199",
+        "channel": "Online form",
+        "request_kind": "Medical",
+        "triage_status": "Closed",
+        "urgency": "Urgent",
+        "route": "Remote hub",
+        "triage_service": "Remote hub",
+        "triage_method": "Clinician",
+        "overflowed": False,
+        "send_backs": 0,
+        "minutes_to_triage": 30,
+        "time_to_triage": "Under 1 hour",
+        "triaged": True,
+        "same_day": True,
+        "sent_back": False,
+    }
+    base.update(over)
+    return base
+
+
+def test_worked_example_of_triage_metrics():
+    untriaged = {"first_triaged_at": None, "triaged": False, "same_day": None}
+    rows = [
+        _request(request_id="1"),
+        _request(request_id="2", route="Community pharmacy", same_day=False),
+        _request(request_id="3", route="Community pharmacy", sent_back=True, send_backs=1),
+        _request(request_id="4", route="Not triaged yet", **untriaged),
+        _request(request_id="5", date=dt.date(2025, 10, 7), channel="NHS 111"),
+    ]
+    data = {"collab_triage_request": rows}
+    con, backend = _duckdb_backend(data)
+    try:
+        by_route = metric_rows(backend, "triage_requests", ["route"], source="triage")
+        assert by_route == [
+            {"route": "Community pharmacy", "value": 2},
+            {"route": "Not triaged yet", "value": 1},
+            {"route": "Remote hub", "value": 2},
+        ]
+        # 3 of the 4 triaged were triaged on the day; 1 of the 4 was sent back
+        assert metric_rows(backend, "triaged_same_day_share", source="triage") == [
+            {"numerator": 3, "denominator": 4, "value": 0.75}
+        ]
+        assert metric_rows(backend, "sent_back_share", source="triage")[0]["value"] == 0.25
+        request = {"metric": "triage_requests", "by": ["day", "channel"], "source": "triage"}
+        assert metric_rows(backend, **request) == reference.compute(data, **request)
+    finally:
+        con.close()
+
+
 def test_a_zero_denominator_gives_no_value_not_an_error():
     con, backend = _duckdb_backend({"collab_appointment": [_row(status="Unknown")]})
     try:
@@ -142,6 +199,12 @@ def test_a_zero_denominator_gives_no_value_not_an_error():
             "needs capacity_reserved.*try source collab",
         ),
         ({"metric": "appointments", "by": ["day", "day"]}, "repeated"),
+        (
+            {"metric": "triage_requests"},
+            "counts triage requests but source 'collab' holds appointments; try source triage",
+        ),
+        ({"metric": "dna_rate", "source": "triage"}, "counts appointments.*try source agp"),
+        ({"metric": "triage_requests", "by": ["route"], "source": "agp"}, "not available"),
     ],
 )
 def test_impossible_requests_say_why(kwargs, message):

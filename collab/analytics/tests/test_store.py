@@ -12,8 +12,10 @@ from collab.analytics.agp import AgpImportError
 from collab.analytics.store import (
     CollabExportError,
     export_collab_appointments,
+    freshness,
     import_agp_files,
     open_store,
+    refresh_collab,
     sync_practices,
 )
 
@@ -295,3 +297,257 @@ def test_practice_names_are_kept_once_per_practice_latest_month_winning(store_pa
     with open_store(store_path, read_only=True) as con:
         got = dict(con.execute("SELECT practice_ods, practice_name FROM agp_practice").fetchall())
     assert got == {**names, "L85020": "NEW NAME"}
+
+
+# --- collab's triage requests and refreshing collab's rows together --------------------------
+
+NOW = dt.datetime(2025, 10, 8, 12, 0, tzinfo=dt.UTC)
+
+
+def _req(i: int, **over) -> dict:
+    row = {
+        "request_id": f"R{i}",
+        "submitted_at": dt.datetime(2025, 10, 6, 9, 0),
+        "first_triaged_at": dt.datetime(2025, 10, 6, 9, 40),
+        "practice_ods": "M81012",
+        "pcn_ods": "U12199",
+        "channel": "Online form",
+        "request_kind": "Medical",
+        "status": "Waiting for the service",
+        "urgency": "Urgent",
+        "route": "Remote hub",
+        "service": "Remote hub",
+        "method": "Clinician",
+        "overflowed": False,
+        "send_backs": 0,
+    }
+    row.update(over)
+    return row
+
+
+WAITING = {
+    "status": "Waiting for triage",
+    "first_triaged_at": None,
+    "urgency": None,
+    "route": None,
+    "service": None,
+    "method": None,
+}
+
+
+def _refresh(path, appointments=(), requests=(), **kwargs):
+    return refresh_collab(
+        appointments=list(appointments),
+        triage_requests=list(requests),
+        data_as_of=NOW,
+        store=path,
+        **kwargs,
+    )
+
+
+def _collab_state(path) -> dict:
+    with open_store(path, read_only=True) as con:
+        return {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()  # noqa: S608
+            for t in (
+                "collab_appointment",
+                "collab_triage_request",
+                "org_practice",
+                "collab_refresh",
+            )
+        }
+
+
+@pytest.mark.parametrize(
+    ("over", "expected"),
+    [
+        ({}, {"minutes_to_triage": 40, "time_to_triage": "Under 1 hour", "same_day": True}),
+        (
+            {"first_triaged_at": dt.datetime(2025, 10, 6, 10, 0)},
+            {"minutes_to_triage": 60, "time_to_triage": "1 to 4 hours"},
+        ),
+        (
+            {"first_triaged_at": dt.datetime(2025, 10, 6, 12, 59, 59)},
+            {"minutes_to_triage": 239, "time_to_triage": "1 to 4 hours"},
+        ),
+        (
+            {"first_triaged_at": dt.datetime(2025, 10, 7, 8, 0)},
+            {"time_to_triage": "4 to 24 hours", "same_day": False, "date": dt.date(2025, 10, 6)},
+        ),
+        ({"first_triaged_at": dt.datetime(2025, 10, 9, 9, 0)}, {"time_to_triage": "1 to 7 days"}),
+        (
+            {"first_triaged_at": dt.datetime(2025, 10, 13, 9, 0)},
+            {"time_to_triage": "More than 7 days"},
+        ),
+        (
+            WAITING,
+            {
+                "route": "Not triaged yet",
+                "urgency": "Not triaged yet",
+                "triage_service": "Not triaged yet",
+                "triage_method": "Not triaged yet",
+                "time_to_triage": "Not triaged yet",
+                "minutes_to_triage": None,
+                "triaged": False,
+                "same_day": None,
+            },
+        ),
+        (
+            # sent back: waiting for triage again, but its first triage still counts
+            {**WAITING, "first_triaged_at": dt.datetime(2025, 10, 6, 9, 5), "send_backs": 2},
+            {"route": "Not triaged yet", "triaged": True, "sent_back": True, "send_backs": 2},
+        ),
+        (
+            {"route": "A&E or 999", "service": None, "status": "Closed"},
+            {"triage_service": "None: A&E or 999", "route": "A&E or 999"},
+        ),
+        (
+            {"route": "Practice", "service": "Remote hub", "overflowed": True},
+            {"route": "Practice", "triage_service": "Remote hub", "overflowed": True},
+        ),
+    ],
+)
+def test_triage_requests_are_stored_with_time_to_triage_derived(store_path, over, expected):
+    _refresh(store_path, requests=[_req(1, **over)])
+    with open_store(store_path, read_only=True) as con:
+        cur = con.execute("SELECT * FROM collab_triage_request")
+        row = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    assert {k: row[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"channel": "Fax"}, "request 1, field channel"),
+        ({"route": "Dentist"}, "request 1, field route"),
+        ({"submitted_at": dt.datetime(2025, 10, 6, 9, tzinfo=dt.UTC)}, "field submitted_at"),
+        ({"submitted_at": dt.date(2025, 10, 6)}, "field submitted_at"),
+        ({"first_triaged_at": dt.datetime(2025, 10, 6, 8, 0)}, "before the request arrived"),
+        ({"route": None}, "field route: is None exactly while"),
+        ({"status": "Waiting for triage"}, "field route: is None exactly while"),
+        ({"method": None}, "urgency and method"),
+        ({"service": None}, "field service"),
+        ({"send_backs": -1}, "field send_backs"),
+        ({"send_backs": True}, "field send_backs"),
+        ({"overflowed": "no"}, "field overflowed"),
+        ({"first_triaged_at": None}, "a triaged or sent-back request has a first triage"),
+        ({"request_id": "R0"}, "'R0' appears twice"),
+        ({"colour": "blue"}, r"request 1: unknown field\(s\) colour"),
+    ],
+)
+def test_a_bad_triage_request_is_refused_and_nothing_is_written(store_path, over, message):
+    _refresh(store_path, [_appt(7)], [_req(7)])
+    before = _collab_state(store_path)
+    with pytest.raises(CollabExportError, match=message):
+        _refresh(store_path, [_appt(0)], [_req(0), _req(1, **over)])
+    assert _collab_state(store_path) == before
+
+
+def test_refresh_replaces_every_collab_table_at_once_and_logs_it(store_path):
+    practice = {
+        "practice_ods": "M81012",
+        "practice_name": "LEDBURY HEALTH PARTNERSHIP",
+        "pcn_ods": "U12199",
+        "pcn_name": "EAST HEREFORDSHIRE PCN",
+        "sub_icb_code": "18C",
+        "collaborative": "Herefordshire",
+    }
+    ticks = iter(NOW + dt.timedelta(seconds=s) for s in (1, 3))
+    result = _refresh(
+        store_path,
+        [_appt(1), _appt(2)],
+        [_req(1)],
+        practices=[practice],
+        now=lambda: next(ticks),
+    )
+    assert (result.appointments, result.triage_requests, result.practices) == (2, 1, 1)
+    assert result.seconds == 2.0
+    _refresh(store_path, [_appt(3)], [_req(2), _req(3)], trigger="dashboard")
+    state = _collab_state(store_path)
+    assert [r[0] for r in state["collab_appointment"]] == ["A3"]
+    assert [r[0] for r in state["collab_triage_request"]] == ["R2", "R3"]
+    assert len(state["org_practice"]) == 1  # no practices given: the list is kept
+    with open_store(store_path, read_only=True) as con:
+        fresh = freshness(con)
+        log = con.execute(
+            "SELECT appointments, triage_requests, practices, milliseconds, trigger "
+            "FROM collab_refresh ORDER BY refreshed_at"
+        ).fetchall()
+    assert log[0] == (2, 1, 1, 2000, "command") and log[1][:3] == (1, 2, None)
+    assert log[1][4] == "dashboard"
+    assert fresh.collab_as_of == NOW and (fresh.appointments, fresh.triage_requests) == (1, 2)
+    assert fresh.collab_refreshed_at > NOW and fresh.agp_imported_at is None
+
+
+def test_refresh_is_idempotent(store_path):
+    _refresh(store_path, [_appt(1), _appt(2)], [_req(1)])
+    first = _collab_state(store_path)
+    _refresh(store_path, [_appt(1), _appt(2)], [_req(1)])
+    second = _collab_state(store_path)
+    assert {t: v for t, v in second.items() if t != "collab_refresh"} == {
+        t: v for t, v in first.items() if t != "collab_refresh"
+    }
+    assert len(second["collab_refresh"]) == 2
+
+
+@pytest.mark.parametrize("failing", ["_write_triage", "_write_practices"])
+def test_a_failure_while_refreshing_leaves_the_old_rows_and_log(store_path, monkeypatch, failing):
+    from collab.analytics import store as store_module
+
+    p = {
+        "practice_ods": "M81012",
+        "practice_name": "A",
+        "pcn_ods": "U12199",
+        "pcn_name": "B",
+        "sub_icb_code": "18C",
+        "collaborative": "C",
+    }
+    _refresh(store_path, [_appt(1)], [_req(1)], practices=[p])
+    before = _collab_state(store_path)
+
+    def disk_full(*args):
+        raise duckdb.IOException("disk full")
+
+    monkeypatch.setattr(store_module, failing, disk_full)
+    with pytest.raises(duckdb.IOException):
+        # appointments are written (in the transaction) before the failure
+        _refresh(store_path, [_appt(2), _appt(3)], [_req(2)], practices=[p])
+    assert _collab_state(store_path) == before
+
+
+def test_refresh_needs_an_aware_time_and_a_known_trigger(store_path):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        refresh_collab(
+            appointments=[],
+            triage_requests=[],
+            data_as_of=dt.datetime(2025, 10, 8),
+            store=store_path,
+        )
+    with pytest.raises(ValueError, match="trigger"):
+        _refresh(store_path, trigger="cron")
+
+
+def test_a_store_from_before_triage_and_refresh_tables_still_reads(tmp_path):
+    from collab.analytics.store import SCHEMA, create_tables_sql
+
+    old = tmp_path / "old.duckdb"
+    export_collab_appointments([_appt(1)], store=old)
+    con = duckdb.connect(str(old))
+    con.execute("DROP TABLE collab_triage_request")
+    con.execute("DROP TABLE collab_refresh")
+    con.close()
+    assert len(create_tables_sql()) == len(SCHEMA)
+    with open_store(old, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM collab_triage_request").fetchone() == (0,)
+        assert freshness(con).collab_as_of is None
+        assert con.execute("SELECT count(*) FROM collab_appointment").fetchone() == (1,)
+    # the next write adds the missing tables for good
+    _refresh(old, [_appt(1)], [_req(1)])
+    with duckdb.connect(str(old), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM collab_triage_request").fetchone() == (1,)
+
+
+def test_an_out_of_hours_case_has_no_known_delivery_channel(store_path):
+    _refresh(store_path, [_appt(1, delivery_channel="Unknown", service="out_of_hours")])
+    with open_store(store_path, read_only=True) as con:
+        assert con.execute("SELECT mode FROM collab_appointment").fetchone() == ("Unknown",)

@@ -12,6 +12,7 @@ from collab.analytics.metrics import (
     METRICS,
     SOURCES,
     MetricError,
+    available,
     connect_duckdb,
     metric_rows,
 )
@@ -50,7 +51,9 @@ class Command(BaseCommand):
         parser.add_argument("--by", default="", help="dimensions, comma separated")
         parser.add_argument("--from", dest="date_from", help="first date, YYYY-MM-DD (inclusive)")
         parser.add_argument("--to", dest="date_to", help="last date, YYYY-MM-DD (inclusive)")
-        parser.add_argument("--source", default="collab", help="collab, agp, agp_subicb, ...")
+        parser.add_argument(
+            "--source", default="collab", help="collab, triage, agp, agp_subicb, ..."
+        )
         parser.add_argument("--where", action="append", default=[], help="DIM=V1,V2 filter")
         parser.add_argument("--store", help="analytics DuckDB file (default: COLLAB_ANALYTICS_DB)")
 
@@ -71,11 +74,7 @@ class Command(BaseCommand):
         if list_only:
             out.writerow(["kind", "name", "description", "sources"])
             for m in METRICS.values():
-                having = [
-                    s.name
-                    for s in SOURCES.values()
-                    if all(c in s.columns or c in s.joined for c in m.columns)
-                ]
+                having = [s.name for s in SOURCES.values() if available(m, s)]
                 out.writerow(["metric", m.name, m.description, " ".join(having)])
             for s in SOURCES.values():
                 out.writerow(["source", s.name, s.description, ""])
