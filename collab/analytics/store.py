@@ -349,19 +349,27 @@ class CollabExportError(ValueError):
     """A row given to export_collab_appointments was refused; names the row and field."""
 
 
-def _check_row(i: int, row: Mapping[str, Any]) -> tuple:
-    def bad(field: str, why: str) -> CollabExportError:
-        return CollabExportError(f"row {i}, field {field}: {why} (got {row.get(field)!r})")
+def _check_fields(where: str, row: Mapping[str, Any], *, required, allowed, non_blank) -> Callable:
+    """Refuse a row with a missing, unknown or blank field, naming it; returns the row's error maker."""
 
-    missing = [k for k in _REQUIRED if k not in row]
+    def bad(field: str, why: str) -> CollabExportError:
+        return CollabExportError(f"{where}, field {field}: {why} (got {row.get(field)!r})")
+
+    missing = [k for k in required if k not in row]
     if missing:
-        raise CollabExportError(f"row {i}: missing field(s) {', '.join(missing)}")
-    unknown = sorted(set(row) - set(COLLAB_APPOINTMENT_FIELDS))
+        raise CollabExportError(f"{where}: missing field(s) {', '.join(missing)}")
+    unknown = sorted(set(row) - set(allowed))
     if unknown:
-        raise CollabExportError(f"row {i}: unknown field(s) {', '.join(unknown)}")
-    for key in ("appointment_id", "practice_ods", "pcn_ods", "slot_type"):
+        raise CollabExportError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for key in non_blank:
         if not isinstance(row[key], str) or not row[key].strip():
             raise bad(key, "must be a non-blank string")
+    return bad
+
+
+def _check_row(i: int, row: Mapping[str, Any]) -> tuple:
+    bad = _check_fields(f"row {i}", row, required=_REQUIRED, allowed=COLLAB_APPOINTMENT_FIELDS,
+                        non_blank=("appointment_id", "practice_ods", "pcn_ods", "slot_type"))
     date = row["appointment_date"]
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
         raise bad("appointment_date", "must be a datetime.date")
@@ -634,18 +642,8 @@ def time_to_triage_band(minutes: int | None) -> str:
 
 
 def _check_triage_row(i: int, row: Mapping[str, Any]) -> tuple:
-    def bad(field: str, why: str) -> CollabExportError:
-        return CollabExportError(f"request {i}, field {field}: {why} (got {row.get(field)!r})")
-
-    missing = [k for k in TRIAGE_REQUEST_FIELDS if k not in row]
-    if missing:
-        raise CollabExportError(f"request {i}: missing field(s) {', '.join(missing)}")
-    unknown = sorted(set(row) - set(TRIAGE_REQUEST_FIELDS))
-    if unknown:
-        raise CollabExportError(f"request {i}: unknown field(s) {', '.join(unknown)}")
-    for key in ("request_id", "practice_ods", "pcn_ods"):
-        if not isinstance(row[key], str) or not row[key].strip():
-            raise bad(key, "must be a non-blank string")
+    bad = _check_fields(f"request {i}", row, required=TRIAGE_REQUEST_FIELDS, allowed=TRIAGE_REQUEST_FIELDS,
+                        non_blank=("request_id", "practice_ods", "pcn_ods"))
     for key in ("submitted_at", "first_triaged_at"):
         value = row[key]
         if value is None and key == "first_triaged_at":
