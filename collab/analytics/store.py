@@ -26,6 +26,7 @@ from .agp import (
     LABELS,
     AgpFile,
     AgpImportError,
+    arrow_array,
     directory_columns,
     parse_agp_file,
     store_columns,
@@ -471,8 +472,7 @@ def sync_practices(
             raise CollabExportError(f"practice {i}: missing {', '.join(missing)}")
         rows.append([str(p[n]).strip() for n in names])
     table = pa.table(
-        {n: [r[j] for r in rows] for j, n in enumerate(names)},
-        schema=pa.schema([(n, pa.string()) for n in names]),
+        {n: arrow_array([r[j] for r in rows], pa.string()) for j, n in enumerate(names)}
     )
     with open_store(store) as con:
         con.register("incoming", table)

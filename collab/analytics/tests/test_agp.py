@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from collab.analytics.agp import (
     LABELS,
     AgpImportError,
     _locate_parse_error,
+    arrow_array,
     normalise_label,
     parse_agp_date,
     parse_agp_file,
@@ -378,3 +380,39 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     marked = tmp_path / "bom.csv"
     marked.write_bytes(b"\xef\xbb\xbf" + SUBICB_MONTHLY.read_bytes())
     assert parse_agp_file(marked).total_appointments == csv_total(SUBICB_MONTHLY)[1]
+
+
+def test_the_directory_keeps_each_distinct_practice_naming_once(tmp_path):
+    renamed = tmp_path / "renamed.csv"
+    rewrite_cell(PRACTICE_SAMPLE, renamed, 7, "GP_NAME", "A SECOND NAME")
+    rewrite_cell(renamed, renamed, 8, "GP_NAME", " BECKINGTON FAMILY PRACTICE  ")  # same, padded
+    with renamed.open(newline="") as f:
+        expected = {
+            (
+                r["GP_CODE"],
+                r["PCN_CODE"],
+                r["SUB_ICB_LOCATION_CODE"],
+                r["GP_NAME"].strip(),
+                r["SUPPLIER"],
+                r["PCN_NAME"],
+                r["SUB_ICB_LOCATION_NAME"],
+                dt.date(2025, 10, 1),
+            )
+            for r in csv.DictReader(f)
+        }
+    directory = parse_agp_file(renamed).directory.to_pylist()
+    assert len(directory) == len(expected) == 11
+    assert {tuple(r.values()) for r in directory} == expected
+
+
+@given(
+    texts=st.lists(st.text(), max_size=20),
+    dates=st.lists(st.dates(), max_size=20),
+    counts=st.lists(st.integers(-(2**63), 2**63 - 1), max_size=20),
+)
+def test_arrow_array_builds_what_pa_array_would(texts, dates, counts):
+    texts = [t.encode("utf-8", "replace").decode() for t in texts]  # no lone surrogates
+    for values, type_ in ((texts, pa.string()), (dates, pa.date32()), (counts, pa.int64())):
+        built = arrow_array(values, type_)
+        built.validate(full=True)
+        assert built.equals(pa.array(values, type=type_))

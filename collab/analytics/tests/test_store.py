@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -295,3 +298,24 @@ def test_practice_names_are_kept_once_per_practice_latest_month_winning(store_pa
     with open_store(store_path, read_only=True) as con:
         got = dict(con.execute("SELECT practice_ods, practice_name FROM agp_practice").fetchall())
     assert got == {**names, "L85020": "NEW NAME"}
+
+
+def test_importing_does_not_load_pandas(tmp_path):
+    """pa.array, Arrow's group_by and to_numpy all import pandas, which costs a command-line
+    import over half a second before it reads a byte; the import path does without them."""
+    project = Path(__file__).resolve().parents[3]
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from collab.analytics.store import SHIPPED_AGP_FILES, import_agp_files, sync_practices; "
+        "import_agp_files(SHIPPED_AGP_FILES, store=sys.argv[2]); "
+        "sync_practices([dict.fromkeys(['practice_ods', 'practice_name', 'pcn_ods', 'pcn_name', "
+        "'sub_icb_code', 'collaborative'], 'X')], store=sys.argv[2]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pandas'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(project), str(tmp_path / "store.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
