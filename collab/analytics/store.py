@@ -201,6 +201,9 @@ def import_agp_files(
     with open_store(store) as con:
         # Rows are keyed by their columns, not their order: let DuckDB write in parallel.
         con.execute("SET preserve_insertion_order = false")
+        # DuckDB draws its own bar on stdout once a statement passes 2 s (a national month on
+        # a busy machine); the caller's ``progress`` is the one to show.
+        con.execute("SET enable_progress_bar = false")
         con.execute("BEGIN TRANSACTION")
         try:
             for i, f in enumerate(parsed):

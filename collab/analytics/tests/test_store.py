@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -134,6 +135,37 @@ def test_progress_is_reported_per_file(store_path):
         ("writing", 3, 4),
         ("done", 4, 4),
     ]
+
+
+def test_duckdb_draws_no_bar_of_its_own_over_the_callers(store_path, monkeypatch):
+    """DuckDB prints its own progress bar on stdout once a statement runs past 2 s; the writes
+    of an import run with it off, so only the caller's ``progress`` shows."""
+    from collab.analytics import store as store_module
+
+    real, bars = store_module.open_store, []
+
+    class Watched:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args):
+            if sql.lstrip().upper().startswith(("INSERT", "DELETE", "CREATE")):
+                setting = "SELECT current_setting('enable_progress_bar')"
+                bars.append(self._con.execute(setting).fetchone()[0])
+            return self._con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    @contextmanager
+    def watched(*args, **kwargs):
+        with real(*args, **kwargs) as con:
+            con.execute("SET enable_progress_bar = true")  # as in a terminal (pytest turns it off)
+            yield Watched(con)
+
+    monkeypatch.setattr(store_module, "open_store", watched)
+    import_agp_files([PRACTICE_SAMPLE, SUBICB_MONTHLY], store=store_path)
+    assert bars and not any(bars)
 
 
 def test_no_files_is_an_error(store_path):
