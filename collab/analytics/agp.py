@@ -596,36 +596,41 @@ def _label(vocab: str, value: str) -> str:
 def _map_dictionary(column, parse, type_, path: Path, column_name: str) -> pa.ChunkedArray:
     """Apply ``parse`` to each distinct value of a dictionary-encoded column; a ValueError, or
     a value that is not UTF-8, names the first line holding it. Text columns stay
-    dictionary-encoded; dates and counts are decoded."""
-    encoded = column.combine_chunks()
+    dictionary-encoded; dates and counts are decoded. The reader's chunks are kept (they all
+    share one dictionary once unified): no copy of the column, and DuckDB writes them in
+    parallel."""
+    dictionary = column.chunk(0).dictionary
+    indices = pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32())
 
     def refuse(code: int, problem: str) -> AgpImportError:
-        row = _first_index(pc.equal(encoded.indices, code))
+        row = _first_index(pc.equal(indices, code))
         return AgpImportError(path, _line_of_row(path, row), column_name, problem)
 
     try:
-        encoded.dictionary.validate(full=True)  # UTF-8, once per distinct value
+        dictionary.validate(full=True)  # UTF-8, once per distinct value
     except pa.ArrowInvalid:
-        for code, value in enumerate(encoded.dictionary.cast(pa.binary()).to_pylist()):
+        for code, value in enumerate(dictionary.cast(pa.binary()).to_pylist()):
             try:
                 value.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise refuse(code, f"not UTF-8 text: {value!r} ({exc.reason})") from None
         raise
     mapped = []
-    for code, value in enumerate(encoded.dictionary.to_pylist()):
+    for code, value in enumerate(dictionary.to_pylist()):
         try:
             mapped.append(parse(value))
         except ValueError as exc:
             raise refuse(code, str(exc)) from None
     values = arrow_array(mapped, type_)
     if not pa.types.is_string(type_):
-        return pa.chunked_array([pc.take(values, encoded.indices)])
-    indices = encoded.indices
+        return pc.take(values, indices)
     if len(set(mapped)) < len(mapped):  # spellings met on one canonical: one code each again
         unique = pc.dictionary_encode(values)
         indices, values = pc.take(unique.indices, indices), unique.dictionary
-    return pa.chunked_array([pa.DictionaryArray.from_arrays(indices, values, safe=False)])
+    return pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(chunk, values, safe=False) for chunk in indices.chunks],
+        _TEXT,
+    )
 
 
 _EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -664,30 +669,37 @@ def _int32s(array_: pa.Array) -> np.ndarray:
 def _distinct_rows(table: pa.Table) -> pa.Table:
     """The distinct rows of a table of dictionary-encoded and date columns (Arrow's group_by
     would load Acero, and with it pandas). Each row's codes are packed into one fixed-width
-    key, so a single hash pass finds the distinct rows."""
-    columns = [c.combine_chunks() for c in table.columns]
+    key, two bytes a code when every code fits, so one hash pass finds the distinct rows."""
     codes = [
-        _int32s(c.indices if pa.types.is_dictionary(c.type) else c.view(pa.int32()))
-        for c in columns
+        [
+            _int32s(c.indices if pa.types.is_dictionary(c.type) else c.view(pa.int32()))
+            for c in column.chunks
+        ]
+        for column in table.columns
     ]
+    narrow = all(0 <= a.min() and a.max() <= 0xFFFF for col in codes for a in col if len(a))
+    dtype = np.dtype(np.uint16 if narrow else np.uint32)
     width = len(codes)
-    keys = np.stack(codes, axis=1)  # row-major: one key of 4 * width bytes per row
+    keys = np.empty((table.num_rows, width), dtype)  # row-major: one key per row
+    for j, chunks in enumerate(codes):
+        start = 0
+        for chunk in chunks:
+            keys[start : start + len(chunk), j] = chunk
+            start += len(chunk)
+    size = dtype.itemsize * width
     packed = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(4 * width), len(keys), [None, pa.py_buffer(keys)]
+        pa.binary(size), len(keys), [None, pa.py_buffer(keys)]
     )
     distinct = pc.unique(packed)
     rows = np.frombuffer(
-        distinct.buffers()[1],
-        dtype=np.int32,
-        count=len(distinct) * width,
-        offset=distinct.offset * 4 * width,
+        distinct.buffers()[1], dtype, len(distinct) * width, distinct.offset * size
     ).reshape(-1, width)
     out = {}
-    for j, (name, column) in enumerate(zip(table.column_names, columns, strict=True)):
-        picked = np.ascontiguousarray(rows[:, j])
+    for j, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True)):
+        picked = rows[:, j].astype(np.int32)
         indices = pa.Array.from_buffers(pa.int32(), len(picked), [None, pa.py_buffer(picked)])
         if pa.types.is_dictionary(column.type):
-            out[name] = pc.take(column.dictionary, indices)
+            out[name] = pc.take(column.chunk(0).dictionary, indices)  # one dictionary for all
         else:
             out[name] = indices.view(column.type)
     return pa.table(out)

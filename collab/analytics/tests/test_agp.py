@@ -416,3 +416,13 @@ def test_arrow_array_builds_what_pa_array_would(texts, dates, counts):
         built = arrow_array(values, type_)
         built.validate(full=True)
         assert built.equals(pa.array(values, type=type_))
+
+
+def test_the_directory_keeps_dates_that_do_not_fit_two_bytes(tmp_path):
+    old = tmp_path / "old.csv"
+    rewrite_cell(PRACTICE_SAMPLE, old, 2, "APPOINTMENT_MONTH_START_DATE", "DEC1969")
+    directory = parse_agp_file(old).directory.to_pylist()
+    months = {(r["practice_ods"], r["month"]) for r in directory}
+    assert ("L85020", dt.date(1969, 12, 1)) in months
+    assert ("L85020", dt.date(2025, 10, 1)) in months
+    assert len(directory) == 11
