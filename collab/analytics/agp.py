@@ -14,9 +14,12 @@ Every published quirk is normalised to one spelling (see ``LABELS``): three date
 ``Unknown / Data Quality``. Anything else unexpected is refused with an :class:`AgpImportError`
 naming the file, the line and the column.
 
-Speed: the file is read by pyarrow's multi-threaded CSV reader as strings, and checked and
-normalised in DuckDB with set-based SQL. Labels and dates have few distinct values, so those
-are parsed once each in Python and joined back; no Python code runs per row.
+Speed: the file is read once by pyarrow's multi-threaded CSV reader, every text column
+dictionary-encoded while parsing. Labels, codes and dates have few distinct values, so each is
+checked and normalised once in Python and the codes are reused; no Python code runs per row.
+Counts are parsed as integers while reading; only if that fails is the file read again with
+counts as text, to name the bad cell. Nothing here imports pandas: ``pa.array`` would, and that
+alone costs a command-line import more than half a second.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import csv
 import datetime as dt
 import re
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -37,6 +42,7 @@ __all__ = [
     "AgpImportError",
     "FILE_KINDS",
     "LABELS",
+    "arrow_array",
     "parse_agp_date",
     "parse_agp_file",
 ]
@@ -369,25 +375,55 @@ def _detect_kind(path: Path, header: list[str]) -> FileKind:
 
 
 def _read_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", newline="") as f:
+    with path.open("rb") as f:
         first = f.readline()
-    if not first.strip():
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AgpImportError(
+            path, 1, None, f"the header is not UTF-8 text ({exc.reason})"
+        ) from None
+    if not text.strip():
         raise AgpImportError(path, 1, None, "the file is empty: expected a header row")
 
-    return [c.strip() for c in next(csv.reader([first]))]
+    return [c.strip() for c in next(csv.reader([text]))]
+
+
+def _data_lines(path: Path):
+    """(line number, text) of each data line, as the CSV reader counts rows: the header is
+    line 1 and empty lines are skipped. Only for naming lines after something went wrong."""
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline=None) as f:
+        f.readline()
+        for number, text in enumerate(f, start=2):
+            if text.rstrip("\n"):
+                yield number, text
+
+
+def _line_of_row(path: Path, row: int) -> int:
+    """The line number of data row ``row`` (0-based). Values may not span lines, so it is row+2
+    unless empty lines (which the reader skips) come before it."""
+    for i, (number, _) in enumerate(_data_lines(path)):
+        if i == row:
+            return number
+    return row + 2  # pragma: no cover - the row came from this file
 
 
 def _locate_parse_error(path: Path, width: int) -> tuple[int, str]:
     """Slow path, only after pyarrow refused the file: find the first malformed line."""
-
-    with path.open("r", encoding="utf-8-sig", newline="") as f:
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
         reader = csv.reader(f)
-        for row in reader:
+        next(reader, None)  # the header, already checked
+        while True:
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                return 0, "the CSV could not be parsed"
+            if not row:
+                continue  # an empty line: pyarrow skips it too
+            if reader.line_num > start or any("\r" in v for v in row):
+                return start, "a value runs over more than one line"
             if len(row) != width:
-                return reader.line_num, f"expected {width} fields, found {len(row)}"
-            if any("\n" in v or "\r" in v for v in row):
-                return reader.line_num, "a value runs over more than one line"
-    return 0, "the CSV could not be parsed"
+                return start, f"expected {width} fields, found {len(row)}"
 
 
 def parse_agp_file(path: str | Path) -> AgpFile:
@@ -399,23 +435,22 @@ def parse_agp_file(path: str | Path) -> AgpFile:
     header = _read_header(path)
     kind = _detect_kind(path, header)
     # Fast path: counts parsed as integers while reading. Any conversion or shape error sends
-    # the file down the slow path, which reads counts as text so the bad cell can be named.
+    # the file down the careful path, which reads counts as text so the bad cell can be named.
     raw = _read(path, header, kind, counts_as=pa.int64())
     if raw is None:
-        raw = _read(path, header, kind, counts_as=pa.string())
+        raw = _read(path, header, kind, counts_as=_TEXT)
         if raw is None:
             line, problem = _locate_parse_error(path, len(header))
             raise AgpImportError(path, line or None, None, problem)
     if raw.num_rows == 0:
         raise AgpImportError(path, 2, None, "the file has a header but no rows")
-    # Line numbers: the header is line 1 and, since values may not span lines, row i is line i+2.
     col_no = {c: f"{i + 1} ({c})" for i, c in enumerate(header)}
     full = _normalise(raw.unify_dictionaries(), path, kind, col_no)
     table = full.select(store_columns(kind))
     directory = None
     if kind.directory:
         names = directory_columns(kind)
-        directory = full.select(names).group_by(names).aggregate([])
+        directory = _distinct_rows(full.select(names))
     total = pc.sum(table.column("appointments")).as_py() or 0
     dates = table.column(0)
     if not kind.monthly:
@@ -434,28 +469,32 @@ def parse_agp_file(path: str | Path) -> AgpFile:
     )
 
 
+# Text columns are dictionary-encoded while parsing: labels and codes repeat, so every later
+# check touches each distinct value once.
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+# 4 MiB blocks: a national month is still read in parallel, and blocks this size are reused by
+# the allocator; 16 MiB blocks were fresh memory each time (a third more CPU on a cold start).
+_BLOCK_SIZE = 1 << 22
+
+
 def _read(path: Path, header: list[str], kind: FileKind, counts_as: pa.DataType) -> pa.Table | None:
-    """The file as Arrow (None if pyarrow refuses it). Labels and codes repeat, so they are
-    dictionary-encoded while parsing and every later check touches each distinct value once."""
+    """The file as Arrow, or None if pyarrow refuses it. UTF-8 is not checked per value here
+    but once per distinct value in :func:`_map_dictionary`, which can name the line."""
     try:
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=1, block_size=1 << 24, encoding="utf8"
+                column_names=header, skip_rows=1, block_size=_BLOCK_SIZE, encoding="utf8"
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={
-                    c: counts_as
-                    if c == kind.count_column
-                    else pa.dictionary(pa.int32(), pa.string())
-                    for c in header
-                },
+                column_types={c: counts_as if c == kind.count_column else _TEXT for c in header},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=False,
             ),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    except pa.ArrowInvalid:
         return None
 
 
@@ -465,25 +504,20 @@ def _first_index(mask: pa.ChunkedArray | pa.Array) -> int:
 
 
 def _normalise(raw: pa.Table, path: Path, kind: FileKind, col_no: dict[str, str]) -> pa.Table:
-    # Every check and mapping is a vectorised Arrow kernel. Labels and dates are dictionary
-    # encoded, so each distinct value is parsed once in Python and the codes are reused.
+    # Text columns are dictionary encoded, so each distinct value is checked and normalised
+    # once in Python and the codes are reused. Checks run column by column, counts first.
+    _refuse_values_over_lines(raw, path, col_no)
     cc = kind.count_column
     counts = raw.column(cc)
-    if pa.types.is_string(counts.type):  # the slow path: find the first count that is not one
-        counts = pc.utf8_trim_whitespace(counts)
-        good = pc.match_substring_regex(counts, r"^[0-9]{1,18}$")
-        if not pc.all(good).as_py():
-            i = _first_index(pc.invert(good))
-            raise AgpImportError(
-                path,
-                i + 2,
-                col_no[cc],
-                f"bad count {raw.column(cc)[i].as_py()!r}: expected a whole number",
-            )
+    if pa.types.is_dictionary(counts.type):  # the careful path: name the first bad count
+        counts = _map_dictionary(counts, _count, pa.int64(), path, col_no[cc])
     elif pc.min(counts).as_py() < 0:
         i = _first_index(pc.less(counts, 0))
         raise AgpImportError(
-            path, i + 2, col_no[cc], f"bad count '{counts[i].as_py()}': expected a whole number"
+            path,
+            _line_of_row(path, i),
+            col_no[cc],
+            f"bad count '{counts[i].as_py()}': expected a whole number",
         )
     out: dict[str, pa.ChunkedArray] = {}
     out["month" if kind.monthly else "date"] = _map_dictionary(
@@ -507,10 +541,42 @@ def _normalise(raw: pa.Table, path: Path, kind: FileKind, col_no: dict[str, str]
         out[store_col] = _map_dictionary(
             column, lambda v, vocab=vocab: _label(vocab, v), pa.string(), path, col_no[published]
         )
-    out["appointments"] = counts if counts.type == pa.int64() else pc.cast(counts, pa.int64())
+    out["appointments"] = counts
     date_col = "month" if kind.monthly else "date"
     names = [date_col, *(c for c, _ in kind.columns.values()), "appointments"]
     return pa.table({c: out[c] for c in names})
+
+
+def _refuse_values_over_lines(raw: pa.Table, path: Path, col_no: dict[str, str]) -> None:
+    """Refuse a quoted value holding a line break, naming the line it starts on. The reader
+    is told values never span lines (so it can split the file between threads) and does not
+    always notice one; every later line number relies on there being none."""
+    first: tuple[int, str] | None = None
+    for name in raw.column_names:
+        column = raw.column(name)
+        if not pa.types.is_dictionary(column.type):
+            continue
+        values = column.chunk(0).dictionary.cast(pa.binary()).to_pylist()  # shared once unified
+        for code, value in enumerate(values):
+            if b"\n" in value or b"\r" in value:
+                row = _first_index(pc.equal(column.combine_chunks().indices, code))
+                if first is None or row < first[0]:
+                    first = (row, name)
+    if first is not None:
+        row, name = first
+        raise AgpImportError(
+            path, _line_of_row(path, row), col_no[name], "a value runs over more than one line"
+        )
+
+
+_COUNT = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+def _count(value: str) -> int:
+    text = value.strip()
+    if not _COUNT.fullmatch(text):
+        raise ValueError(f"bad count {value!r}: expected a whole number")
+    return int(text)
 
 
 def _required_text(value: str) -> str:
@@ -528,20 +594,112 @@ def _label(vocab: str, value: str) -> str:
 
 
 def _map_dictionary(column, parse, type_, path: Path, column_name: str) -> pa.ChunkedArray:
-    """Apply ``parse`` to each distinct value of a dictionary-encoded column; a ValueError
-    names the first line holding the bad value. Label columns stay dictionary-encoded (DuckDB
-    stores them as such); dates are decoded."""
-    encoded = column.combine_chunks()
-    if not pa.types.is_dictionary(encoded.type):
-        encoded = pc.dictionary_encode(encoded)
+    """Apply ``parse`` to each distinct value of a dictionary-encoded column; a ValueError, or
+    a value that is not UTF-8, names the first line holding it. Text columns stay
+    dictionary-encoded; dates and counts are decoded. The reader's chunks are kept (they all
+    share one dictionary once unified): no copy of the column, and DuckDB writes them in
+    parallel."""
+    dictionary = column.chunk(0).dictionary
+    indices = pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32())
+
+    def refuse(code: int, problem: str) -> AgpImportError:
+        row = _first_index(pc.equal(indices, code))
+        return AgpImportError(path, _line_of_row(path, row), column_name, problem)
+
+    try:
+        dictionary.validate(full=True)  # UTF-8, once per distinct value
+    except pa.ArrowInvalid:
+        for code, value in enumerate(dictionary.cast(pa.binary()).to_pylist()):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise refuse(code, f"not UTF-8 text: {value!r} ({exc.reason})") from None
+        raise
     mapped = []
-    for i, value in enumerate(encoded.dictionary.to_pylist()):
+    for code, value in enumerate(dictionary.to_pylist()):
         try:
             mapped.append(parse(value))
         except ValueError as exc:
-            line = _first_index(pc.equal(encoded.indices, i)) + 2
-            raise AgpImportError(path, line, column_name, str(exc)) from None
-    values = pa.array(mapped, type=type_)
+            raise refuse(code, str(exc)) from None
+    values = arrow_array(mapped, type_)
+    if not pa.types.is_string(type_):
+        return pc.take(values, indices)
+    if len(set(mapped)) < len(mapped):  # spellings met on one canonical: one code each again
+        unique = pc.dictionary_encode(values)
+        indices, values = pc.take(unique.indices, indices), unique.dictionary
+    return pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(chunk, values, safe=False) for chunk in indices.chunks],
+        _TEXT,
+    )
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def arrow_array(values: list, type_: pa.DataType) -> pa.Array:
+    """``pa.array(values, type_)`` for the few types used here, built from buffers: pa.array
+    imports pandas just to check whether the values came from it (over half a second on a
+    command-line import). Arrow buffers are little-endian, as ``array`` is on every platform
+    pyarrow ships for."""
     if pa.types.is_string(type_):
-        return pa.chunked_array([pa.DictionaryArray.from_arrays(encoded.indices, values)])
-    return pa.chunked_array([pc.take(values, encoded.indices)])
+        data = [v.encode() for v in values]
+        offsets = array("i", [0])
+        end = 0
+        for item in data:
+            end += len(item)
+            offsets.append(end)
+        buffers = [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(data))]
+    elif type_ == pa.date32():
+        buffers = [None, pa.py_buffer(array("i", [d.toordinal() - _EPOCH for d in values]))]
+    elif type_ == pa.int64():
+        buffers = [None, pa.py_buffer(array("q", values))]
+    else:  # pragma: no cover - only the types above are built
+        raise TypeError(type_)
+    return pa.Array.from_buffers(type_, len(values), buffers)
+
+
+def _int32s(array_: pa.Array) -> np.ndarray:
+    """The values of a 32-bit array without nulls, as numpy, zero-copy (``to_numpy`` would
+    import pandas)."""
+    return np.frombuffer(
+        array_.buffers()[1], dtype=np.int32, count=len(array_), offset=array_.offset * 4
+    )
+
+
+def _distinct_rows(table: pa.Table) -> pa.Table:
+    """The distinct rows of a table of dictionary-encoded and date columns (Arrow's group_by
+    would load Acero, and with it pandas). Each row's codes are packed into one fixed-width
+    key, two bytes a code when every code fits, so one hash pass finds the distinct rows."""
+    codes = [
+        [
+            _int32s(c.indices if pa.types.is_dictionary(c.type) else c.view(pa.int32()))
+            for c in column.chunks
+        ]
+        for column in table.columns
+    ]
+    narrow = all(0 <= a.min() and a.max() <= 0xFFFF for col in codes for a in col if len(a))
+    dtype = np.dtype(np.uint16 if narrow else np.uint32)
+    width = len(codes)
+    keys = np.empty((table.num_rows, width), dtype)  # row-major: one key per row
+    for j, chunks in enumerate(codes):
+        start = 0
+        for chunk in chunks:
+            keys[start : start + len(chunk), j] = chunk
+            start += len(chunk)
+    size = dtype.itemsize * width
+    packed = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(size), len(keys), [None, pa.py_buffer(keys)]
+    )
+    distinct = pc.unique(packed)
+    rows = np.frombuffer(
+        distinct.buffers()[1], dtype, len(distinct) * width, distinct.offset * size
+    ).reshape(-1, width)
+    out = {}
+    for j, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True)):
+        picked = rows[:, j].astype(np.int32)
+        indices = pa.Array.from_buffers(pa.int32(), len(picked), [None, pa.py_buffer(picked)])
+        if pa.types.is_dictionary(column.type):
+            out[name] = pc.take(column.chunk(0).dictionary, indices)  # one dictionary for all
+        else:
+            out[name] = indices.view(column.type)
+    return pa.table(out)

@@ -26,6 +26,7 @@ from .agp import (
     LABELS,
     AgpFile,
     AgpImportError,
+    arrow_array,
     directory_columns,
     parse_agp_file,
     store_columns,
@@ -247,6 +248,9 @@ def import_agp_files(
     with open_store(store) as con:
         # Rows are keyed by their columns, not their order: let DuckDB write in parallel.
         con.execute("SET preserve_insertion_order = false")
+        # DuckDB draws its own bar on stdout once a statement passes 2 s (a national month on
+        # a busy machine); the caller's ``progress`` is the one to show.
+        con.execute("SET enable_progress_bar = false")
         con.execute("BEGIN TRANSACTION")
         try:
             for i, f in enumerate(parsed):
@@ -557,10 +561,7 @@ def _practice_table(practices: Iterable[Mapping[str, str]]) -> pa.Table:
         if missing:
             raise CollabExportError(f"practice {i}: missing {', '.join(missing)}")
         rows.append([str(p[n]).strip() for n in _PRACTICE_COLUMNS])
-    return pa.table(
-        {n: [r[j] for r in rows] for j, n in enumerate(_PRACTICE_COLUMNS)},
-        schema=pa.schema([(n, pa.string()) for n in _PRACTICE_COLUMNS]),
-    )
+    return pa.table({n: arrow_array([r[j] for r in rows], pa.string()) for j, n in enumerate(_PRACTICE_COLUMNS)})
 
 
 def _write_practices(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,8 @@ from hypothesis import strategies as st
 from collab.analytics.agp import (
     LABELS,
     AgpImportError,
+    _locate_parse_error,
+    arrow_array,
     normalise_label,
     parse_agp_date,
     parse_agp_file,
@@ -291,3 +294,135 @@ def test_counts_with_spaces_take_the_careful_path_and_are_kept(tmp_path):
         + 7
     )
     assert parse_agp_file(padded).total_appointments == expected
+
+
+# --- lines and text the reader treats specially --------------------------------------------------
+
+
+def _with_empty_lines(src: Path, dst: Path, before: list[int]) -> None:
+    """Copy a CSV, putting an empty line before each given line (numbers in the source)."""
+    lines = src.read_text().splitlines(keepends=True)
+    for number in sorted(before, reverse=True):
+        lines.insert(number - 1, "\r\n" if number % 2 else "\n")
+    dst.write_text("".join(lines), newline="")
+
+
+def test_empty_lines_are_skipped_and_later_lines_keep_their_own_numbers(tmp_path):
+    spaced = tmp_path / "spaced.csv"
+    _with_empty_lines(PRACTICE_SAMPLE, spaced, [5, 6, 40])
+    rows, total = csv_total(PRACTICE_SAMPLE)
+    parsed = parse_agp_file(spaced)
+    assert (parsed.rows, parsed.total_appointments) == (rows, total)
+    # Line 100 of the original is line 103 once three empty lines come before it.
+    bad = tmp_path / "bad.csv"
+    rewrite_cell(PRACTICE_SAMPLE, bad, 100, "APPT_STATUS", "Atended")
+    _with_empty_lines(bad, bad, [5, 6, 40])
+    with pytest.raises(AgpImportError, match=r"line 103, column 14 \(APPT_STATUS\)"):
+        parse_agp_file(bad)
+
+
+def test_a_short_row_after_empty_lines_is_named_by_its_own_line(tmp_path):
+    lines = PRACTICE_SAMPLE.read_text().splitlines(keepends=True)
+    lines[99] = lines[99].rsplit(",", 1)[0] + "\n"  # line 100 loses its last field
+    bad = tmp_path / "short.csv"
+    bad.write_text("".join(lines))
+    _with_empty_lines(bad, bad, [3, 50])
+    with pytest.raises(AgpImportError, match=r"line 102: expected 14 fields, found 13"):
+        parse_agp_file(bad)
+
+
+def test_a_quoted_value_over_two_lines_is_named_by_the_line_it_starts_on(tmp_path):
+    lines = PRACTICE_SAMPLE.read_text().splitlines(keepends=True)
+    fields = lines[29].split(",")
+    fields[2] = '"BECKINGTON\nFAMILY PRACTICE"'
+    lines[29] = ",".join(fields)
+    bad = tmp_path / "multiline.csv"
+    bad.write_text("".join(lines))
+    with pytest.raises(
+        AgpImportError, match=r"line 30, column 3 \(GP_NAME\): a value runs over more than one line"
+    ):
+        parse_agp_file(bad)
+    # Where the reader itself trips over it (the value straddles two of its blocks), the line
+    # is found by reading the file again.
+    assert _locate_parse_error(bad, 14) == (30, "a value runs over more than one line")
+
+
+@pytest.mark.parametrize(
+    ("src", "line", "column", "col_no"),
+    [
+        (PRACTICE_SAMPLE, 51, "SUPPLIER", 4),
+        (PRACTICE_SAMPLE, 1700, "GP_NAME", 3),
+        (SUBICB_MONTHLY, 7000, "APPT_MODE", 11),
+        (DAILY_CATEGORY, 12000, "COUNT_OF_APPOINTMENTS", 10),
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_naming_line_and_column(
+    tmp_path, src, line, column, col_no
+):
+    marked = tmp_path / "marked.csv"
+    rewrite_cell(src, marked, line, column, "\x00MARK\x00")
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(marked.read_bytes().replace(b"\x00MARK\x00", b"Caf\xe9"))
+    with pytest.raises(AgpImportError) as exc:
+        parse_agp_file(bad)
+    assert (exc.value.line, exc.value.column) == (line, f"{col_no} ({column})")
+    assert "not UTF-8 text: b'Caf\\xe9'" in str(exc.value)
+
+
+def test_a_header_that_is_not_utf8_is_refused_on_line_1(tmp_path):
+    bad = tmp_path / "header.csv"
+    bad.write_bytes(b"GP_C\xd6DE" + PRACTICE_SAMPLE.read_bytes()[7:])
+    with pytest.raises(AgpImportError, match="line 1: the header is not UTF-8 text"):
+        parse_agp_file(bad)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    marked = tmp_path / "bom.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + SUBICB_MONTHLY.read_bytes())
+    assert parse_agp_file(marked).total_appointments == csv_total(SUBICB_MONTHLY)[1]
+
+
+def test_the_directory_keeps_each_distinct_practice_naming_once(tmp_path):
+    renamed = tmp_path / "renamed.csv"
+    rewrite_cell(PRACTICE_SAMPLE, renamed, 7, "GP_NAME", "A SECOND NAME")
+    rewrite_cell(renamed, renamed, 8, "GP_NAME", " BECKINGTON FAMILY PRACTICE  ")  # same, padded
+    with renamed.open(newline="") as f:
+        expected = {
+            (
+                r["GP_CODE"],
+                r["PCN_CODE"],
+                r["SUB_ICB_LOCATION_CODE"],
+                r["GP_NAME"].strip(),
+                r["SUPPLIER"],
+                r["PCN_NAME"],
+                r["SUB_ICB_LOCATION_NAME"],
+                dt.date(2025, 10, 1),
+            )
+            for r in csv.DictReader(f)
+        }
+    directory = parse_agp_file(renamed).directory.to_pylist()
+    assert len(directory) == len(expected) == 11
+    assert {tuple(r.values()) for r in directory} == expected
+
+
+@given(
+    texts=st.lists(st.text(), max_size=20),
+    dates=st.lists(st.dates(), max_size=20),
+    counts=st.lists(st.integers(-(2**63), 2**63 - 1), max_size=20),
+)
+def test_arrow_array_builds_what_pa_array_would(texts, dates, counts):
+    texts = [t.encode("utf-8", "replace").decode() for t in texts]  # no lone surrogates
+    for values, type_ in ((texts, pa.string()), (dates, pa.date32()), (counts, pa.int64())):
+        built = arrow_array(values, type_)
+        built.validate(full=True)
+        assert built.equals(pa.array(values, type=type_))
+
+
+def test_the_directory_keeps_dates_that_do_not_fit_two_bytes(tmp_path):
+    old = tmp_path / "old.csv"
+    rewrite_cell(PRACTICE_SAMPLE, old, 2, "APPOINTMENT_MONTH_START_DATE", "DEC1969")
+    directory = parse_agp_file(old).directory.to_pylist()
+    months = {(r["practice_ods"], r["month"]) for r in directory}
+    assert ("L85020", dt.date(1969, 12, 1)) in months
+    assert ("L85020", dt.date(2025, 10, 1)) in months
+    assert len(directory) == 11

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from collab.analytics.agp import AgpImportError
@@ -132,6 +137,37 @@ def test_progress_is_reported_per_file(store_path):
         ("writing", 3, 4),
         ("done", 4, 4),
     ]
+
+
+def test_duckdb_draws_no_bar_of_its_own_over_the_callers(store_path, monkeypatch):
+    """DuckDB prints its own progress bar on stdout once a statement runs past 2 s; the writes
+    of an import run with it off, so only the caller's ``progress`` shows."""
+    from collab.analytics import store as store_module
+
+    real, bars = store_module.open_store, []
+
+    class Watched:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args):
+            if sql.lstrip().upper().startswith(("INSERT", "DELETE", "CREATE")):
+                setting = "SELECT current_setting('enable_progress_bar')"
+                bars.append(self._con.execute(setting).fetchone()[0])
+            return self._con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    @contextmanager
+    def watched(*args, **kwargs):
+        with real(*args, **kwargs) as con:
+            con.execute("SET enable_progress_bar = true")  # as in a terminal (pytest turns it off)
+            yield Watched(con)
+
+    monkeypatch.setattr(store_module, "open_store", watched)
+    import_agp_files([PRACTICE_SAMPLE, SUBICB_MONTHLY], store=store_path)
+    assert bars and not any(bars)
 
 
 def test_no_files_is_an_error(store_path):
@@ -551,3 +587,164 @@ def test_an_out_of_hours_case_has_no_known_delivery_channel(store_path):
     _refresh(store_path, [_appt(1, delivery_channel="Unknown", service="out_of_hours")])
     with open_store(store_path, read_only=True) as con:
         assert con.execute("SELECT mode FROM collab_appointment").fetchone() == ("Unknown",)
+
+
+def test_importing_does_not_load_pandas(tmp_path):
+    """pa.array, Arrow's group_by and to_numpy all import pandas, which costs a command-line
+    import over half a second before it reads a byte; the import path does without them."""
+    project = Path(__file__).resolve().parents[3]
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from collab.analytics.store import SHIPPED_AGP_FILES, import_agp_files, sync_practices; "
+        "import_agp_files(SHIPPED_AGP_FILES, store=sys.argv[2]); "
+        "sync_practices([dict.fromkeys(['practice_ods', 'practice_name', 'pcn_ods', 'pcn_name', "
+        "'sub_icb_code', 'collaborative'], 'X')], store=sys.argv[2]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pandas'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(project), str(tmp_path / "store.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
+
+
+# --- the fast path and the careful path -------------------------------------------------------
+
+_OTHER_SPELLINGS = {
+    "8  to 14 Days": "8 to 14 Days",
+    "15  to 21 Days": "15 TO 21 days",
+    "Video Conference/Online": "Video/Online",
+    "Video/Online": "Video Conference/Online",
+    "Unknown / Data Quality": "Unknown / Data Issue",
+    "Unknown / Data Issue": "Unknown / Data Quality",
+    "Attended": "attended",
+}
+
+
+def _every_quirk(src, dst, date_column: str, code_column: str) -> None:
+    """A copy of a real file in which every published quirk appears: all three date styles
+    (and lower case), both spellings of the video and unknown labels, single- and
+    double-spaced bands, other letter case, and padded codes. Every other row is respelled."""
+    with src.open(newline="") as f:
+        reader = csv.DictReader(f)
+        rows, fields = list(reader), reader.fieldnames
+    for i, row in enumerate(rows):
+        month = dt.date.fromisoformat(_iso(row[date_column]))
+        mon = month.strftime("%b").upper()
+        row[date_column] = [f"{mon}{month.year}", f"01{mon}{month.year}", month.isoformat()][i % 3]
+        if i % 7 == 0:
+            row[date_column] = row[date_column].lower()
+        if i % 2:
+            for column in ("APPT_MODE", "TIME_BETWEEN_BOOK_AND_APPT", "APPT_STATUS"):
+                row[column] = _OTHER_SPELLINGS.get(row[column], row[column])
+        if i % 5 == 0:
+            row[code_column] = f" {row[code_column]} "
+    with dst.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _iso(published: str) -> str:
+    from collab.analytics.agp import parse_agp_date
+
+    return parse_agp_date(published, monthly=True).isoformat()
+
+
+def _dump(path) -> dict:
+    with open_store(path, read_only=True) as con:
+        return {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("agp_practice_month", "agp_practice", "agp_subicb_month", "agp_import")
+        }
+
+
+def test_the_careful_path_stores_exactly_what_the_fast_path_does(tmp_path, monkeypatch):
+    practice, subicb = tmp_path / "practice.csv", tmp_path / "subicb.csv"
+    _every_quirk(PRACTICE_SAMPLE, practice, "APPOINTMENT_MONTH_START_DATE", "GP_CODE")
+    _every_quirk(SUBICB_MONTHLY, subicb, "APPOINTMENT_MONTH", "SUB_ICB_LOCATION_CODE")
+    now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    import_agp_files([practice, subicb], store=tmp_path / "fast.duckdb", now=now)
+
+    from collab.analytics import agp
+
+    real_read, careful = agp._read, []
+
+    def without_fast_path(path, header, kind, counts_as):
+        if counts_as == pa.int64():
+            return None  # as if a count had failed to parse as an integer
+        careful.append(path.name)
+        return real_read(path, header, kind, counts_as)
+
+    monkeypatch.setattr(agp, "_read", without_fast_path)
+    import_agp_files([practice, subicb], store=tmp_path / "careful.duckdb", now=now)
+    assert careful == ["practice.csv", "subicb.csv"]
+    fast, slow = _dump(tmp_path / "fast.duckdb"), _dump(tmp_path / "careful.duckdb")
+    assert fast == slow
+    # ...and both are the real files' rows and totals, in the canonical spellings.
+    assert (len(fast["agp_practice_month"]), sum(r[-1] for r in fast["agp_practice_month"])) == (
+        csv_total(PRACTICE_SAMPLE)
+    )
+    assert (len(fast["agp_subicb_month"]), sum(r[-1] for r in fast["agp_subicb_month"])) == (
+        csv_total(SUBICB_MONTHLY)
+    )
+    assert {r[5] for r in fast["agp_practice_month"]} == {
+        "Face-to-Face",
+        "Telephone",
+        "Home Visit",
+        "Video/Online",
+        "Unknown",
+    }
+    assert {r[8] for r in fast["agp_subicb_month"]} == {"Attended", "DNA", "Unknown"}
+    assert {r[0] for r in fast["agp_practice"]} == {r[1] for r in fast["agp_practice_month"]}
+
+
+# --- a bad value deep in a large file ------------------------------------------------------------
+
+REPEATS = 30  # ~61,500 rows, ~11 MB: several of the reader's blocks
+
+
+@pytest.fixture(scope="module")
+def large_practice_file(tmp_path_factory):
+    """The practice sample 30 times over, with empty lines here and there."""
+    header, *rows = PRACTICE_SAMPLE.read_text().splitlines(keepends=True)
+    lines = [header]
+    for i in range(REPEATS):
+        lines += rows
+        if i % 10 == 3:
+            lines.append("\n")
+    path = tmp_path_factory.mktemp("large") / "large.csv"
+    path.write_text("".join(lines))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "col_no", "value", "problem"),
+    [
+        (58_321, "NATIONAL_CATEGORY", 11, "Phlebotomy", "unknown label 'Phlebotomy'"),
+        (61_000, "APPOINTMENT_MONTH_START_DATE", 1, "31NOV2025", "no such day"),
+        (45_678, "COUNT_OF_APPOINTMENTS", 13, "12.5", "bad count '12.5'"),
+        (59_999, "COUNT_OF_APPOINTMENTS", 13, "-7", "bad count '-7'"),
+        (50_505, "GP_CODE", 2, "  ", "blank code"),
+    ],
+)
+def test_a_bad_value_deep_in_a_large_file_is_named_and_nothing_is_kept(
+    large_practice_file, tmp_path, store_path, line, column, col_no, value, problem
+):
+    rows, total = csv_total(PRACTICE_SAMPLE)
+    import_agp_files([large_practice_file], store=store_path)
+    assert _snapshot(store_path)["agp_practice_month"] == (REPEATS * rows, REPEATS * total)
+    before = _snapshot(store_path)
+    bad = tmp_path / "bad.csv"
+    rewrite_cell(large_practice_file, bad, line, column, value)
+    with pytest.raises(AgpImportError) as exc:
+        import_agp_files([SUBICB_MONTHLY, bad], store=store_path)
+    assert (exc.value.path, exc.value.line, exc.value.column) == (
+        str(bad),
+        line,
+        f"{col_no} ({column})",
+    )
+    assert problem in str(exc.value)
+    assert _snapshot(store_path) == before
