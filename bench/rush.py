@@ -43,7 +43,9 @@ import httpx
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+# 4 processes x 2 threads measured best on 2 cores (bench/RESULTS.md, "Server settings compared"):
+# more processes keep the GIL out of the way while others wait on PostgreSQL.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 BLOCKING_THREADS = int(os.environ.get("BENCH_BLOCKING_THREADS", "2"))
 GRANIAN_ARGS = os.environ.get("BENCH_GRANIAN_ARGS", "").split()  # e.g. "--runtime-mode st" to compare
 RACE_EVERY = 10
