@@ -110,3 +110,17 @@ def test_pages_still_go_through_sessions_and_csrf():
     assert all(h.lower() in headers for h in SECURITY)
     assert any(c.strip().startswith("csrftoken=") for c in headers.get("set-cookie", []))
     assert "Cookie" in headers["vary"]
+
+
+def test_serving_starts_without_the_analytics_stack():
+    """Ibis, DuckDB, pyarrow and Altair load with the first analytics page, not in every process."""
+    import os
+    import subprocess
+
+    code = ("import sys; import collab.config.wsgi; from django.urls import get_resolver; "
+            "get_resolver().url_patterns; print(sorted(m for m in ('ibis', 'duckdb', 'pyarrow', 'altair') "
+            "if m in sys.modules))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "collab.config.settings"}
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
