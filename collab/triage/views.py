@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -240,25 +240,35 @@ def request_detail(request, request_id: int):
     return _detail(request, req)
 
 
+def _form_action(request, req, *, form, form_name: str, act, done) -> HttpResponse:
+    """The shape of every form on a request's page: validate ``form``, run ``act(cleaned_data)``
+    (one service call), then redirect with ``done`` (text, or a function of the cleaned data);
+    otherwise show the page again with the errors, the service's named against its field."""
+    if not form.is_valid():
+        return _detail(request, req, status=400, **{form_name: form})
+    extra: list[str] = []
+    try:
+        act(form.cleaned_data)
+    except services.TriageError as e:
+        _service_error(form, e, extra)
+        return _detail(request, req, status=e.http_status, extra=extra, **{form_name: form})
+    messages.info(request, done(form.cleaned_data) if callable(done) else done)
+    return redirect("triage:request", req.pk)
+
+
 @role_required(*QUEUE_STAFF)
 @require_POST
 def triage(request, request_id: int):
     req, refused = _load(request, request_id)
     if refused:
         return refused
-    form = TriageForm(request.POST)
-    extra: list[str] = []
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.triage_record(actor=_actor(request), actor_org_kind=_kind(request), request=req, urgency=d["urgency"],
-                                   route=d["route"], reason=d["reason"], safety_netting=d["safety_netting"])
-        except services.TriageError as e:
-            _service_error(form, e, extra)
-            return _detail(request, req, status=e.http_status, triage_form=form, extra=extra)
-        messages.info(request, f"Triaged: {Route(d['route']).label}")
-        return redirect("triage:request", req.pk)
-    return _detail(request, req, status=400, triage_form=form)
+    return _form_action(
+        request, req, form=TriageForm(request.POST), form_name="triage_form",
+        act=lambda d: services.triage_record(
+            actor=_actor(request), actor_org_kind=_kind(request), request=req, urgency=d["urgency"], route=d["route"],
+            reason=d["reason"], safety_netting=d["safety_netting"]),
+        done=lambda d: f"Triaged: {Route(d['route']).label}",
+    )
 
 
 @role_required(*QUEUE_STAFF)
@@ -267,18 +277,12 @@ def send_back(request, request_id: int):
     req, refused = _load(request, request_id)
     if refused:
         return refused
-    form = SendBackForm(request.POST)
-    extra: list[str] = []
-    if form.is_valid():
-        try:
-            services.request_send_back(actor=_actor(request), actor_org_kind=_kind(request), request=req,
-                                       reason=form.cleaned_data["send_back_reason"])
-        except services.TriageError as e:
-            _service_error(form, e, extra)
-            return _detail(request, req, status=e.http_status, send_back_form=form, extra=extra)
-        messages.info(request, "Sent back for re-triage")
-        return redirect("triage:request", req.pk)
-    return _detail(request, req, status=400, send_back_form=form)
+    return _form_action(
+        request, req, form=SendBackForm(request.POST), form_name="send_back_form",
+        act=lambda d: services.request_send_back(actor=_actor(request), actor_org_kind=_kind(request), request=req,
+                                                 reason=d["send_back_reason"]),
+        done="Sent back for re-triage",
+    )
 
 
 @role_required(*QUEUE_STAFF)
@@ -301,18 +305,12 @@ def close(request, request_id: int):
     req, refused = _load(request, request_id)
     if refused:
         return refused
-    form = CloseForm(request.POST)
-    extra: list[str] = []
-    if form.is_valid():
-        try:
-            services.request_close(actor=_actor(request), actor_org_kind=_kind(request), request=req,
-                                   outcome=form.cleaned_data["outcome"])
-        except services.TriageError as e:
-            _service_error(form, e, extra)
-            return _detail(request, req, status=e.http_status, close_form=form, extra=extra)
-        messages.info(request, "Request closed")
-        return redirect("triage:request", req.pk)
-    return _detail(request, req, status=400, close_form=form)
+    return _form_action(
+        request, req, form=CloseForm(request.POST), form_name="close_form",
+        act=lambda d: services.request_close(actor=_actor(request), actor_org_kind=_kind(request), request=req,
+                                             outcome=d["outcome"]),
+        done="Request closed",
+    )
 
 
 @role_required(*QUEUE_STAFF)
