@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.utils import timezone
+
 from collab.accounts.models import Role, RoleAssignment, User
 from collab.accounts.services import actor_from_assignment
 from collab.booking.models import DeliveryChannel, Slot
@@ -75,8 +77,11 @@ def _book_enhanced_access(*, enhanced: dict[int, Service], evening_gps: dict[int
     """Book the home practice's patients into Erin's next evening session, as its receptionist would."""
     home = Organisation.objects.get(ods_code=HOME_PRACTICE)
     receptionist = RoleAssignment.objects.get(user__username="rachel.reception", organisation=home)
+    # Not ``now``: seeding takes a while, and a slot starting in the next minutes would have begun
+    # by the time it is booked (the demo seeded at 19:45 failed so, during an evening session).
+    soon = timezone.now() + dt.timedelta(minutes=30)
     slots = list(Slot.objects.filter(service=enhanced[home.parent_id], clinician=evening_gps[home.parent_id],
-                                     starts_at__gt=now).order_by("starts_at")[:4])
+                                     starts_at__gt=soon).order_by("starts_at")[:4])
     for slot, patient, reason in zip(slots, patients_by_practice[home.pk][-4:], EVENING_REASONS, strict=False):
         appointment_book(actor=actor_from_assignment(receptionist), actor_org_kind="practice", slot_id=slot.pk,
                          patient=patient, reason=reason)
