@@ -144,36 +144,26 @@ def refresh(request):
     ):
         back = reverse("analytics:index")
     actor = actor_from_assignment(request.acting)
+
+    def not_refreshed(why: str, message: str):
+        audit_record(actor=actor, action="analytics.refresh", allowed=True, reason=f"not refreshed: {why}",
+                     object_type="analytics_store")
+        messages.error(request, message)
+        return redirect(back)
+
     try:
         result = refresh_from_collab(trigger="dashboard")
     except (RefreshRunning, *BUSY, duckdb.TransactionException) as exc:
-        audit_record(
-            actor=actor,
-            action="analytics.refresh",
-            allowed=True,
-            reason=f"not refreshed: store busy ({type(exc).__name__})",
-            object_type="analytics_store",
+        return not_refreshed(
+            f"store busy ({type(exc).__name__})",
+            "Not refreshed: analytics are being updated by someone else. Nothing was changed. Try again in a minute.",
         )
-        messages.error(
-            request,
-            "Not refreshed: analytics are being updated by someone else. Nothing was changed. "
-            "Try again in a minute.",
-        )
-        return redirect(back)
     except CollabExportError as exc:
-        audit_record(
-            actor=actor,
-            action="analytics.refresh",
-            allowed=True,
-            reason=f"not refreshed: {exc}",
-            object_type="analytics_store",
-        )
-        messages.error(
-            request,
+        return not_refreshed(
+            str(exc),
             f"Not refreshed: collab's data could not be copied ({exc}). Nothing was changed: "
             "the dashboards still show the figures from the last refresh. Tell the collab team.",
         )
-        return redirect(back)
     audit_record(
         actor=actor,
         action="analytics.refresh",
