@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -26,13 +25,11 @@ from collab.accounts.models import User
 from collab.accounts.rules import LINK_CIS2_IDENTITY, permission_required
 from collab.core.audit import Actor, audit_record
 from collab.core.forms import error_list, field_error
+from collab.core.redirects import safe_redirect
 
 
 def _safe_next(request, default: str = "/") -> str:
-    nxt = request.POST.get("next") or request.GET.get("next") or default
-    if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return nxt
-    return default
+    return safe_redirect(request, request.POST.get("next") or request.GET.get("next") or default, default)
 
 
 def _client_address(request) -> str:
@@ -230,11 +227,8 @@ def _cis2_reauthenticated(request, started: dict):
         oidc.outcome_keep(request.session, user_id=request.user.pk, context=context, done=done)
         audit_record(actor=actor, action="reauth.cis2", allowed=True, reason=f"sub {done.sub}, auth_time {done.auth_time}",
                      object_type=str(context.get("purpose", ""))[:64])
-    return_to = str(started.get("return_to") or "/")
-    # Set by our own code, but a redirect target all the same: only a path on this site.
-    if not return_to.startswith("/") or return_to.startswith("//"):
-        return_to = "/"
-    return redirect(return_to)
+    # Set by our own code, but a redirect target all the same: only somewhere on this site.
+    return redirect(safe_redirect(request, str(started.get("return_to") or "/"), "/"))
 
 
 # ---------------------------------------------------------------- linking CIS2 identities to accounts

@@ -8,13 +8,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from collab.accounts.models import Role
 from collab.accounts.rules import HUB_STAFF, PRACTICE_STAFF, role_required
 from collab.accounts.services import actor_from_assignment
 from collab.core.audit import audit_record
+from collab.core.redirects import safe_redirect
 
 from . import dashboards, presenters
 from .metrics import connect_duckdb
@@ -138,11 +138,7 @@ def refresh(request):
 
     Synchronous: for a collaborative it takes well under a second (ADR 0007). The analyst goes
     back to the page they were on, with the result."""
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = reverse("analytics:index")
+    back = safe_redirect(request, request.POST.get("next", ""), reverse("analytics:index"))
     actor = actor_from_assignment(request.acting)
 
     def not_refreshed(why: str, message: str):
