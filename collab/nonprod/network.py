@@ -3,6 +3,12 @@
 Bulk inserts only (no per-row services), so 80 practices, 200 clinicians and tens of thousands of
 slots take seconds. Everything is synthetic; it refuses to run on a database that already has a
 collaborative, so it cannot mix with real data.
+
+``history_days`` adds the days before today as a running hub has them: past sessions whose slots
+were booked and completed, each appointment with its usage and audit rows. A load test on a
+database whose appointment table is empty measures something no live hub is: PostgreSQL plans a
+foreign-key check once per connection, and a plan made on an empty table (a sequential scan)
+stays in use while the table grows under the load (docs/adr/0006-booking-hot-path.md).
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from collab.accounts.models import Role, RoleAssignment, User
-from collab.accounts.services import api_token_create
-from collab.booking.models import DeliveryChannel, HubSession, Slot
+from collab.accounts.services import actor_from_assignment, api_token_create
+from collab.booking.models import Appointment, DeliveryChannel, HubSession, Slot, UsageEntry
+from collab.core.audit import audit_row
+from collab.core.models import AuditEvent
 from collab.organisations.models import Organisation, Service
+from collab.patients.access import Action
 from collab.patients.models import Patient
 from collab.patients.nhs_number import with_check_digit
 
@@ -37,10 +46,14 @@ def _nhs_numbers():
 def seed_network(
     *, practices: int = 80, clinicians: int = 200, patients_per_practice: int = 50, days: int = 1,
     first_day: dt.date | None = None, day_starts: dt.time = dt.time(8, 0), day_ends: dt.time = dt.time(20, 0),
-    slot_minutes: int = 5, seed: int = 8, progress: Callable[[str], None] = lambda _m: None,
+    slot_minutes: int = 5, history_days: int = 0, history_booked_share: float = 0.6, seed: int = 8,
+    progress: Callable[[str], None] = lambda _m: None,
 ) -> dict:
     """Create the network and return what a load generator needs: one bearer token per practice
-    (a care navigator there) and every patient's NHS number with the index of their practice."""
+    (a care navigator there) and every patient's NHS number with the index of their practice.
+
+    ``days`` of free slots from ``first_day`` (tomorrow); ``history_days`` of past days before
+    today, ``history_booked_share`` of whose slots hold a completed appointment."""
     if Organisation.objects.filter(kind="collaborative").exists():
         raise RuntimeError("This database already has a collaborative: seed the load network into an empty one")
     rng = random.Random(seed)  # noqa: S311 - synthetic list sizes, not secrets
@@ -90,11 +103,9 @@ def seed_network(
         Patient.objects.bulk_create(patients, batch_size=2000)
         practice_index = {p.pk: i for i, p in enumerate(surgeries)}
 
-        progress("sessions and slots")
         step = dt.timedelta(minutes=slot_minutes)
-        slots = 0
-        for d in range(days):
-            day = first_day + dt.timedelta(days=d)
+
+        def day_of_slots(day: dt.date) -> list[Slot]:
             starts = dt.datetime.combine(day, day_starts, tzinfo=tz)
             ends = dt.datetime.combine(day, day_ends, tzinfo=tz)
             sessions = HubSession.objects.bulk_create([
@@ -110,6 +121,23 @@ def seed_network(
                     batch.append(Slot(session=s, service=hub, clinician_id=s.clinician_id, starts_at=t, ends_at=t + step,
                                       channel=s.channel, clinician_role=s.clinician_role))
                     t += step
+            return batch
+
+        progress("history")
+        booked_before = 0
+        today = timezone.localdate()
+        for d in range(history_days, 0, -1):
+            batch = day_of_slots(today - dt.timedelta(days=d))
+            booked = [s for s in batch if rng.random() < history_booked_share]
+            for s in booked:
+                s.status = Slot.Status.BUSY
+            Slot.objects.bulk_create(batch, batch_size=5000)
+            booked_before += _history(booked, patients, surgeries, reception_assignments, rng)
+
+        progress("sessions and slots")
+        slots = 0
+        for d in range(days):
+            batch = day_of_slots(first_day + dt.timedelta(days=d))
             Slot.objects.bulk_create(batch, batch_size=5000)
             slots += len(batch)
     return {
@@ -118,6 +146,40 @@ def seed_network(
         "patients": len(patients),
         "slots": slots,
         "days": days,
+        "history_days": history_days,
+        "history_appointments": booked_before,
         "tokens": tokens,
         "patient_practice": [[p.nhs_number, practice_index[p.registered_practice_id]] for p in patients],
     }
+
+
+def _history(booked: list[Slot], patients: list[Patient], surgeries: list[Organisation],
+             reception_assignments: list[RoleAssignment], rng: random.Random) -> int:
+    """Completed appointments in ``booked`` (past slots), each booked by its practice's care
+    navigator over the API the day before, with its usage row and audit row, as a booking writes."""
+    index = {p.pk: i for i, p in enumerate(surgeries)}
+    actors = [actor_from_assignment(a, channel="api") for a in reception_assignments]
+    appointments = []
+    for s in booked:
+        patient = rng.choice(patients)
+        actor = actors[index[patient.registered_practice_id]]
+        created = s.starts_at - dt.timedelta(hours=rng.randint(1, 20))
+        appointments.append(Appointment(
+            slot=s, patient=patient, practice_id=patient.registered_practice_id, booked_by_id=actor.user_id,
+            reason="Telephone consultation", status=Appointment.Status.FULFILLED,
+            outcome=(Appointment.Outcome.RESOLVED_REMOTELY if rng.random() < 0.97 else Appointment.Outcome.FACE_TO_FACE),
+            created_at=created, updated_at=s.ends_at,
+        ))
+    Appointment.objects.bulk_create(appointments, batch_size=5000)
+    UsageEntry.objects.bulk_create([
+        UsageEntry(practice_id=a.practice_id, appointment=a, occurred_at=a.created_at, slot_starts_at=a.slot.starts_at,
+                   minutes=int((a.slot.ends_at - a.slot.starts_at).total_seconds() // 60), reserved=False, delta=1)
+        for a in appointments
+    ], batch_size=5000)
+    AuditEvent.objects.bulk_create([
+        AuditEvent(**audit_row(actor=actors[index[a.practice_id]], action=Action.BOOK, allowed=True,
+                               patient_id=a.patient_id, reason="registered practice",
+                               object_type="appointment", object_id=a.pk, occurred_at=a.created_at))
+        for a in appointments
+    ], batch_size=5000)
+    return len(appointments)

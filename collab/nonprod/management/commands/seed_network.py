@@ -21,17 +21,21 @@ class Command(BaseCommand):
         parser.add_argument("--patients-per-practice", type=int, default=50)
         parser.add_argument("--days", type=int, default=1, help="Days of slots, from tomorrow")
         parser.add_argument("--slot-minutes", type=int, default=5)
+        parser.add_argument("--history-days", type=int, default=0,
+                            help="Past days before today whose slots hold completed appointments, as in a running hub")
         parser.add_argument("--out", type=Path, help="Write tokens and patients (JSON) here for a load generator")
 
-    def handle(self, *args, practices, clinicians, patients_per_practice, days, slot_minutes, out, **options):
+    def handle(self, *args, practices, clinicians, patients_per_practice, days, slot_minutes, history_days, out,
+               **options):
         console = Console(stderr=True)
         call_command("migrate", interactive=False, verbosity=0)
         with console.status("Seeding the load network") as status:
             figures = seed_network(practices=practices, clinicians=clinicians, patients_per_practice=patients_per_practice,
-                                   days=days, slot_minutes=slot_minutes,
+                                   days=days, slot_minutes=slot_minutes, history_days=history_days,
                                    progress=lambda m: status.update(f"Seeding the load network: {m}"))
         if out is not None:
             out.write_text(json.dumps(figures))
             out.chmod(0o600)  # bearer tokens
         console.print(f"Seeded {figures['practices']} practices, {figures['clinicians']} hub clinicians, "
-                      f"{figures['patients']} patients and {figures['slots']} slots over {figures['days']} days.")
+                      f"{figures['patients']} patients and {figures['slots']} slots over {figures['days']} days, "
+                      f"after {figures['history_appointments']} appointments in {figures['history_days']} past days.")
