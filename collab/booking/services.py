@@ -168,9 +168,11 @@ def appointment_book(
     booked: Booked | None = None
     try:
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            # One statement is one transaction: claim, appointment, usage and audit rows, or nothing.
-            booked = _claim_and_book_in_one_statement(slot_id=slot_id, patient_id=patient.pk, practice_id=practice_id,
-                                                      booked_by_id=actor.user_id, reason=reason, now=now, audit=allowed)
+            # One statement is one transaction: claim, appointment, usage and audit rows, or nothing;
+            # when nothing, the slot as the statement found it, to say why.
+            booked, refusal = _claim_and_book_in_one_statement(
+                slot_id=slot_id, patient_id=patient.pk, practice_id=practice_id, booked_by_id=actor.user_id,
+                reason=reason, now=now, audit=allowed)
         else:
             with transaction.atomic():
                 booked = _claim_and_book(slot_id=slot_id, patient_id=patient.pk, practice_id=practice_id,
@@ -184,7 +186,8 @@ def appointment_book(
     if booked is not None:
         return booked
     if refusal is None:
-        refusal = _why_not_bookable(slot_id=slot_id, practice_id=practice_id, now=now)
+        slot = Slot.objects.filter(pk=slot_id).values_list("status", "starts_at", "reserved_for_id").first()
+        refusal = _why_not_bookable(slot, slot_id=slot_id, practice_id=practice_id, now=now)
     audit_record(actor=actor, action=Action.BOOK, allowed=False, patient_id=patient.pk,
                  reason=refusal.message, object_type="slot", object_id=slot_id)
     raise refusal
@@ -228,11 +231,12 @@ def _claim_and_book(
 
 def _claim_and_book_in_one_statement(
     *, slot_id: int, patient_id: int, practice_id: int, booked_by_id: int, reason: str, now: dt.datetime, audit: dict,
-) -> Booked | None:
+) -> tuple[Booked | None, BookingError | None]:
     """PostgreSQL: the writes of _claim_and_book plus the audit row in one statement, one round trip.
 
-    Outside an atomic block the statement is its own transaction; inside one (tests, a caller's
-    transaction) appointment_book runs the generic path instead, under a savepoint.
+    The booking, or why the slot could not be booked. Outside an atomic block the statement is
+    its own transaction; inside one (tests, a caller's transaction) appointment_book runs the
+    generic path instead, under a savepoint.
     """
     params = {
         "busy": Slot.Status.BUSY, "free": Slot.Status.FREE, "booked": Appointment.Status.BOOKED,
@@ -244,18 +248,20 @@ def _claim_and_book_in_one_statement(
     with hot_path_cursor() as cursor:
         cursor.execute(_BOOK_IN_ONE_STATEMENT_SQL, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    return Booked(row[0], slot_id, row[1], row[2], now)
+    if row is not None and row[0] is not None:
+        return Booked(row[0], slot_id, row[1], row[2], now), None
+    slot = None if row is None else (row[3], row[1], row[4])
+    return None, _why_not_bookable(slot, slot_id=slot_id, practice_id=practice_id, now=now)
 
 
-def _why_not_bookable(*, slot_id: int, practice_id: int, now: dt.datetime) -> BookingError:
-    slot = Slot.objects.filter(pk=slot_id).values("status", "starts_at", "reserved_for_id").first()
+def _why_not_bookable(slot: tuple | None, *, slot_id: int, practice_id: int, now: dt.datetime) -> BookingError:
+    """Why a claim failed, from the slot's (status, starts_at, reserved_for_id), None if absent."""
     if slot is None:
         return SlotNotFound(f"There is no slot {slot_id}")
-    if slot["starts_at"] <= now:
+    _status, starts_at, reserved_for_id = slot
+    if _as_datetime(starts_at) <= now:
         return SlotInPast("The slot has already started; only future slots can be booked")
-    if slot["reserved_for_id"] not in (None, practice_id):
+    if reserved_for_id not in (None, practice_id):
         return SlotUnavailable("The slot is reserved for another practice")
     return SlotUnavailable("The slot is no longer free")
 

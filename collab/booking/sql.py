@@ -32,7 +32,8 @@ USAGE_SQL = (
 )
 
 # PostgreSQL: the same writes plus the audit row, as data-modifying CTEs in one statement, which
-# is its own transaction outside an atomic block: one round trip per booking.
+# is its own transaction outside an atomic block: one round trip per booking. A refusal's audit
+# row is collab.core.sql.AUDIT_INSERT_SQL, sent after this statement.
 BOOK_IN_ONE_STATEMENT_SQL = (
     "WITH claimed AS ("
     " UPDATE booking_slot SET status = %(busy)s"
@@ -55,5 +56,11 @@ BOOK_IN_ONE_STATEMENT_SQL = (
     " SELECT %(occurred_at)s::timestamptz, %(user_id)s::bigint, %(username)s::text, %(role)s::text,"
     " %(organisation_ods)s::text, %(audit_patient_id)s::bigint, %(action)s::text, %(outcome)s::text,"
     " %(audit_reason)s::text, %(object_type)s::text, appointment.id::text, %(channel)s::text FROM appointment)"
-    " SELECT appointment.id, claimed.starts_at, claimed.ends_at FROM appointment, claimed"
+    " SELECT appointment.id, claimed.starts_at, claimed.ends_at, NULL::text, NULL::bigint FROM appointment, claimed"
+    # Not claimed: the slot as this statement found it, so the refusal names why without another
+    # round trip (no row at all: there is no such slot). A slot another booking took while this one
+    # waited for its row lock reads as it was before that booking, which is free: "no longer free".
+    " UNION ALL"
+    " SELECT NULL, s.starts_at, s.ends_at, s.status, s.reserved_for_id FROM booking_slot s"
+    " WHERE s.id = %(slot_id)s AND NOT EXISTS (SELECT FROM claimed)"
 )

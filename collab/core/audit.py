@@ -7,17 +7,10 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
+from collab.core.db import hot_path_cursor
 from collab.core.models import AuditEvent
-
-# One INSERT ... RETURNING, written once: the ORM's create() costs more CPU than the insert itself,
-# and every booking and patient view writes a row (docs/adr/0006-booking-hot-path.md).
-AUDIT_COLUMNS = ("occurred_at", "user_id", "username", "role", "organisation_ods", "patient_id", "action",
-                 "outcome", "reason", "object_type", "object_id", "channel")
-_INSERT = (
-    "INSERT INTO core_auditevent (occurred_at, user_id, username, role, organisation_ods, patient_id, action, "
-    "outcome, reason, object_type, object_id, channel) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "RETURNING sequence"
-)
+from collab.core.sql import AUDIT_COLUMNS
+from collab.core.sql import AUDIT_INSERT_SQL as _INSERT
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +70,7 @@ def audit_record(
                     object_type=object_type, object_id=object_id)
     values = [row[c] for c in AUDIT_COLUMNS]
     values[0] = connection.ops.adapt_datetimefield_value(row["occurred_at"])
-    with connection.cursor() as cursor:
+    with hot_path_cursor() as cursor:  # prepared on PostgreSQL: every booking and patient view writes one
         cursor.execute(_INSERT, values)
         sequence = cursor.fetchone()[0]
     event = AuditEvent(sequence=sequence, **row)

@@ -3,6 +3,7 @@ it to the models and to the generic path it stands in for."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -88,8 +89,10 @@ def test_one_statement_booking_writes_what_the_generic_path_writes(reserved):
     now = timezone.now()
     row = audit.audit_row(actor=who, action=Action.BOOK, allowed=True, patient_id=patient.pk,
                           reason="registered practice", object_type="appointment", occurred_at=now)
-    one = services._claim_and_book_in_one_statement(slot_id=first.pk, patient_id=patient.pk, practice_id=practice.pk,
-                                                    booked_by_id=who.user_id, reason="Rash", now=now, audit=row)
+    one, refused = services._claim_and_book_in_one_statement(
+        slot_id=first.pk, patient_id=patient.pk, practice_id=practice.pk, booked_by_id=who.user_id, reason="Rash",
+        now=now, audit=row)
+    assert refused is None
     generic = services._claim_and_book(slot_id=second.pk, patient_id=patient.pk, practice_id=practice.pk,
                                        booked_by_id=who.user_id, reason="Rash", now=now)
     audit.audit_record(actor=who, action=Action.BOOK, allowed=True, patient_id=patient.pk,
@@ -102,7 +105,41 @@ def test_one_statement_booking_writes_what_the_generic_path_writes(reserved):
     assert a["appointment"]["used_reserved_capacity"] is reserved and len(a["audit"]) == 1
     assert (one.starts_at, one.ends_at) == (first.starts_at, first.ends_at)
     assert Slot.objects.get(pk=first.pk).status == "busy"
-    again = services._claim_and_book_in_one_statement(slot_id=first.pk, patient_id=patient.pk, practice_id=practice.pk,
-                                                      booked_by_id=who.user_id, reason="Rash", now=now, audit=row)
-    assert again is None
+    again, refused = services._claim_and_book_in_one_statement(
+        slot_id=first.pk, patient_id=patient.pk, practice_id=practice.pk, booked_by_id=who.user_id, reason="Rash",
+        now=now, audit=row)
+    assert again is None and isinstance(refused, services.SlotUnavailable)
+    assert refused.message == "The slot is no longer free"
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_one_statement_refusal_says_why_as_the_generic_path_does():
+    practice, other = PracticeFactory(), PracticeFactory()
+    who = actor(RoleAssignmentFactory(organisation=practice, role=Role.CARE_NAVIGATOR))
+    patient = PatientFactory(registered_practice=practice)
+    free = hub_session().slots.order_by("starts_at").first()
+    reserved = hub_session(reserved_for=other).slots.order_by("starts_at").first()
+    past = hub_session(start=timezone.now() - dt.timedelta(hours=4)).slots.order_by("starts_at").first()
+    now = timezone.now()
+    row = audit.audit_row(actor=who, action=Action.BOOK, allowed=True, patient_id=patient.pk,
+                          reason="registered practice", object_type="appointment", occurred_at=now)
+    before = Appointment.objects.count(), AuditEvent.objects.count()
+
+    def refusal(slot_id: int):
+        booked, refused = services._claim_and_book_in_one_statement(
+            slot_id=slot_id, patient_id=patient.pk, practice_id=practice.pk, booked_by_id=who.user_id,
+            reason="Rash", now=now, audit=row)
+        assert booked is None
+        slot = Slot.objects.filter(pk=slot_id).values_list("status", "starts_at", "reserved_for_id").first()
+        generic = services._why_not_bookable(slot, slot_id=slot_id, practice_id=practice.pk, now=now)
+        assert (type(refused), refused.message) == (type(generic), generic.message)
+        return refused
+
+    assert isinstance(refusal(reserved.pk), services.SlotUnavailable)
+    assert "reserved for another practice" in refusal(reserved.pk).message
+    assert isinstance(refusal(past.pk), services.SlotInPast)
+    assert isinstance(refusal(10**12), services.SlotNotFound)
+    assert (Appointment.objects.count(), AuditEvent.objects.count()) == before  # nothing written
+    assert Slot.objects.get(pk=free.pk).status == "free"
     assert connection.vendor == "postgresql"

@@ -70,9 +70,11 @@ def test_the_hot_statements_are_prepared_after_a_few_runs():
                               reason="registered practice", object_type="appointment", occurred_at=now)
         assert services._claim_and_book_in_one_statement(
             slot_id=slot.pk, patient_id=patient.pk, practice_id=practice.pk, booked_by_id=who.user_id,
-            reason="Cough", now=now, audit=row) is not None
+            reason="Cough", now=now, audit=row)[0] is not None
+        audit.audit_record(actor=who, action=Action.VIEW, allowed=True, patient_id=patient.pk, reason="test")
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [r[0] for r in cursor.fetchall()]
     assert any(s.startswith("WITH claimed AS") for s in prepared), prepared
     assert any("FROM patients_patient p" in s for s in prepared), prepared
+    assert any(s.startswith("INSERT INTO core_auditevent") for s in prepared), prepared
