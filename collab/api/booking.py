@@ -73,13 +73,15 @@ def book(*, assignment, actor, body: AppointmentIn) -> HttpResponse:
     ))
 
 
-@csrf_exempt
-def appointment_create(request) -> HttpResponse:
-    if request.method != "POST":
-        response = _error(405, "BAD_REQUEST", f"{request.method} is not allowed here: POST an Appointment to book")
+def appointment_create_response(*, method: str, authorization: str, body: bytes) -> HttpResponse:
+    """The answer to ``method`` /fhir/Appointment with this Authorization header and body.
+
+    Shared by the Django view below and the WSGI fast path (collab/api/fast.py)."""
+    if method != "POST":
+        response = _error(405, "BAD_REQUEST", f"{method} is not allowed here: POST an Appointment to book")
         response["Allow"] = "POST"
         return response
-    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    scheme, _, token = authorization.partition(" ")
     found = assignment_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if found is None:
         response = _error(401, "UNAUTHORIZED", "Send a valid bearer token: Authorization: Bearer <token>")
@@ -87,7 +89,13 @@ def appointment_create(request) -> HttpResponse:
         return response
     assignment, actor = found
     try:
-        body = AppointmentIn.model_validate_json(request.body or b"")
+        parsed = AppointmentIn.model_validate_json(body)
     except ValidationError as e:
         return _error(422, "INVALID_RESOURCE", f"The resource is not valid: {validation_diagnostics(e.errors())}")
-    return book(assignment=assignment, actor=actor, body=body)
+    return book(assignment=assignment, actor=actor, body=parsed)
+
+
+@csrf_exempt
+def appointment_create(request) -> HttpResponse:
+    return appointment_create_response(method=request.method, authorization=request.META.get("HTTP_AUTHORIZATION", ""),
+                                       body=request.body or b"")

@@ -1,4 +1,6 @@
-"""The WSGI application: pages through Django's full middleware, the FHIR API through a lean one.
+"""The WSGI application: pages through Django's full middleware, the FHIR API through a lean one,
+and the booking POST through a fast path that answers its common case without Django's request
+cycle (collab/api/fast.py).
 
 API requests (settings.API_PATH_PREFIX) authenticate by bearer token on every request, so they go
 through settings.API_MIDDLEWARE (host validation and the security headers) and skip sessions,
@@ -42,8 +44,16 @@ class MiddlewareHandler(WSGIHandler):
 api = MiddlewareHandler(settings.API_MIDDLEWARE)
 _API_PREFIX = settings.API_PATH_PREFIX
 
+from collab.api.fast import PATH as _BOOKING_PATH  # noqa: E402
+from collab.api.fast import BookingFastPath  # noqa: E402
+
+booking = BookingFastPath(api)
+
 
 def application(environ, start_response):
-    if environ.get("PATH_INFO", "").startswith(_API_PREFIX):
+    path = environ.get("PATH_INFO", "")
+    if path == _BOOKING_PATH:
+        return booking(environ, start_response)
+    if path.startswith(_API_PREFIX):
         return api(environ, start_response)
     return pages(environ, start_response)

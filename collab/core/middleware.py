@@ -7,6 +7,23 @@ import secrets
 from django.conf import settings
 
 
+def security_headers(nonce: str) -> dict[str, str]:
+    """collab's own security headers, CSP carrying ``nonce`` (also sent by the booking fast path,
+    collab/api/fast.py, which answers without this middleware)."""
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        ),
+        "Strict-Transport-Security": settings.COLLAB_HSTS_HEADER,
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cache-Control": "no-store",
+    }
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -14,16 +31,6 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
-        nonce = request.csp_nonce
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            "style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
-        response.headers.setdefault("Strict-Transport-Security", settings.COLLAB_HSTS_HEADER)
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        response.headers.setdefault("Cache-Control", "no-store")
+        for name, value in security_headers(request.csp_nonce).items():
+            response.headers.setdefault(name, value)
         return response
