@@ -43,10 +43,10 @@ import httpx
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-# 4 processes x 2 threads measured best on 2 cores (bench/RESULTS.md, "Server settings compared"):
-# more processes keep the GIL out of the way while others wait on PostgreSQL.
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-BLOCKING_THREADS = int(os.environ.get("BENCH_BLOCKING_THREADS", "2"))
+# 2 processes x 4 threads measured best on 2 cores once a booking cost about 0.7 ms of server CPU
+# (bench/RESULTS.md, "Server settings compared", alternated runs); 4 x 2 was best at 1.1 ms.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+BLOCKING_THREADS = int(os.environ.get("BENCH_BLOCKING_THREADS", "4"))
 GRANIAN_ARGS = os.environ.get("BENCH_GRANIAN_ARGS", "").split()  # e.g. "--runtime-mode st" to compare
 RACE_EVERY = 10
 # Past days of completed appointments (with usage and audit rows) before the rush: the tables a
@@ -110,6 +110,18 @@ def _cpu_seconds(pids: list[int]) -> float:
         except (OSError, IndexError, ValueError):
             pass
     return total / ticks
+
+
+def _host_speed_ms() -> float:
+    """CPU milliseconds a fixed pure-Python loop takes (median of 5): this virtual machine's speed
+    moves by a quarter within minutes, so runs are compared with it beside them."""
+    times = []
+    for _ in range(5):
+        t0, total = time.process_time(), 0
+        for i in range(1_000_000):
+            total += i * i
+        times.append(time.process_time() - t0)
+    return round(statistics.median(times) * 1000, 1)
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -498,6 +510,7 @@ def run(quick: bool = False) -> dict:
         if background < 0.25 or time.monotonic() > wait_until:
             break
     print(f"  background machine busy share before the run: {background}", file=sys.stderr, flush=True)
+    speed_before = _host_speed_ms()
     stack = Stack(work, days=2 if quick else 6)
     try:
         network = stack.create()
@@ -523,6 +536,7 @@ def run(quick: bool = False) -> dict:
         floor64 = floor_phase(stack, work, clients=64, seconds=seconds)
         _say("floor@64", floor64)
         checks = integrity(stack)
+        speed_after = _host_speed_ms()
     finally:
         stack.stop()
         stack.drop()
@@ -570,6 +584,7 @@ def run(quick: bool = False) -> dict:
                                                  + floor64["postgres_cpu_ms_per_request"], 3),
             **projection,
             "background_busy_share": background,
+            "host_speed_ms_before_after": f"{speed_before} / {speed_after}",
             "generator_cpu_share_64": book64["generator_cpu_share"],
             "targets_met": f"{sum(met.values())}/{len(met)}",
         },
