@@ -22,12 +22,19 @@ def hot_path_cursor() -> Iterator:
         with connection.cursor() as cursor:
             yield cursor
         return
-    import psycopg
-
     # As Django's own cursor() does: with CONN_HEALTH_CHECKS, a connection the database dropped
     # since the last request is replaced before use rather than failing this request. A no-op
     # once hot_path_read has proved the connection in this request.
     connection.close_if_health_check_failed()
+    with _psycopg_cursor() as cursor:
+        yield cursor
+
+
+@contextmanager
+def _psycopg_cursor() -> Iterator:
+    """psycopg's own cursor on Django's (connected) connection, its errors turned into Django's."""
+    import psycopg
+
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         yield cursor
@@ -47,13 +54,10 @@ def hot_path_read(sql: str, params: Sequence) -> tuple | None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
-    import psycopg
-
     retry = not connection.in_atomic_block
     while True:
         try:
-            connection.ensure_connection()
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            with _psycopg_cursor() as cursor:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
         except OperationalError:

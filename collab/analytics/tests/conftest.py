@@ -52,15 +52,17 @@ def pg_analytics():
         pytest.skip("DATABASE_URL is not PostgreSQL: this runs in the PostgreSQL pass")
     import ibis
     import psycopg
+    from psycopg import sql
 
     parts = urlsplit(url)
-    name = "collab_analytics_test"
+    # Beside the Django test database, named after it, so parallel runs (COLLAB_TEST_DB_NAME) never share one.
+    name = os.environ.get("COLLAB_TEST_DB_NAME", "test_collab") + "_analytics"
     admin_url = urlunsplit(
         parts._replace(path="/postgres")
     )  # the URL's own database may not exist yet
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name}")
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     conn = psycopg.connect(urlunsplit(parts._replace(path="/" + name)))
     backend = ibis.postgres.connect(
         host=parts.hostname,
@@ -73,4 +75,4 @@ def pg_analytics():
     backend.disconnect()
     conn.close()
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
