@@ -6,8 +6,6 @@ import datetime as dt
 import json
 
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -22,11 +20,11 @@ from collab.api.schemas import (
     OperationOutcomeOut,
 )
 from collab.booking import services
-from collab.booking.models import Appointment, Slot
-from collab.booking.selectors import MAX_SEARCH_DAYS
+from collab.booking.models import Appointment
+from collab.booking.selectors import MAX_SEARCH_DAYS, slots_free_rows
 from collab.patients.access import AccessDenied, Action, access_patient
-from collab.patients.models import Patient
 from collab.patients.nhs_number import InvalidNhsNumber, validate
+from collab.patients.selectors import patient_for_fhir
 
 
 class FhirRenderer(JSONRenderer):
@@ -106,7 +104,7 @@ def on_fail(request, exc: _Fail):
 @api.get("/Patient", response={200: BundleOut, **ERRORS}, summary="Find a patient by NHS number")
 def patient_search(request, identifier: str = Query(..., max_length=100, description="https://fhir.nhs.uk/Id/nhs-number|NNNNNNNNNN")):
     nhs_number = _nhs_number_from_identifier(identifier)
-    patient = Patient.objects.select_related("registered_practice").filter(nhs_number=nhs_number).first()
+    patient = patient_for_fhir(nhs_number)
     if patient is None:
         return Status(200, fhir.bundle([], _base(request)))
     try:
@@ -146,13 +144,8 @@ def slot_search(
         raise _Fail(400, "INVALID_PARAMETER", "end must not be before start")
     if hi - lo > dt.timedelta(days=MAX_SEARCH_DAYS):
         raise _Fail(400, "INVALID_PARAMETER", f"Search at most {MAX_SEARCH_DAYS} days at a time")
-    qs = Slot.objects.filter(status=Slot.Status.FREE, starts_at__gte=max(lo, timezone.now()), starts_at__lte=hi)
     org = request.acting.organisation
-    if org.kind == "practice":
-        qs = qs.filter(Q(reserved_for__isnull=True) | Q(reserved_for_id=org.pk))
-    rows = qs.order_by("starts_at", "id").values(
-        "id", "session_id", "starts_at", "ends_at", "channel", "clinician_role", "status"
-    )[:count]
+    rows = slots_free_rows(practice_id=org.pk if org.kind == "practice" else None, start=lo, end=hi, limit=count)
     return Status(200, fhir.bundle([fhir.slot_resource(r) for r in rows], _base(request)))
 
 

@@ -31,7 +31,7 @@ from collab.booking.sql import BOOK_IN_ONE_STATEMENT_SQL as _BOOK_IN_ONE_STATEME
 from collab.booking.sql import CLAIM_SQL as _CLAIM_SQL
 from collab.booking.sql import USAGE_SQL as _USAGE_SQL
 from collab.core.audit import Actor, audit_record, audit_row
-from collab.core.db import hot_path_cursor
+from collab.core.db import db_datetime, hot_path_cursor
 from collab.organisations.models import Organisation, Service
 from collab.patients.access import Action, decide
 from collab.patients.models import Patient
@@ -197,13 +197,6 @@ def appointment_book(
 # statements at several times the CPU (docs/adr/0006-booking-hot-path.md).
 
 
-def _as_datetime(value) -> dt.datetime:
-    """A datetime column read through a raw cursor: aware on PostgreSQL, UTC text on SQLite."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-
-
 def _claim_and_book(
     *, slot_id: int, patient_id: int, practice_id: int, booked_by_id: int, reason: str, now: dt.datetime
 ) -> Booked | None:
@@ -218,7 +211,7 @@ def _claim_and_book(
         row = cursor.fetchone()
         if row is None:
             return None
-        starts_at, ends_at, reserved_for_id = _as_datetime(row[0]), _as_datetime(row[1]), row[2]
+        starts_at, ends_at, reserved_for_id = db_datetime(row[0]), db_datetime(row[1]), row[2]
         reserved = reserved_for_id is not None
         cursor.execute(_APPOINTMENT_SQL, [slot_id, patient_id, practice_id, booked_by_id, reason,
                                           Appointment.Status.BOOKED, reserved, at, at])
@@ -259,7 +252,7 @@ def _why_not_bookable(slot: tuple | None, *, slot_id: int, practice_id: int, now
     if slot is None:
         return SlotNotFound(f"There is no slot {slot_id}")
     _status, starts_at, reserved_for_id = slot
-    if _as_datetime(starts_at) <= now:
+    if db_datetime(starts_at) <= now:
         return SlotInPast("The slot has already started; only future slots can be booked")
     if reserved_for_id not in (None, practice_id):
         return SlotUnavailable("The slot is reserved for another practice")

@@ -13,6 +13,17 @@ PATIENT_FOR_BOOKING_SQL = (
     "JOIN organisations_organisation o ON o.id = p.registered_practice_id WHERE p.nhs_number = %s"
 )
 
+# The FHIR slot search, 70% of the requests at 08:00: free slots starting in a window, pooled ones
+# and those reserved for the searching practice (practice_id NULL: every free slot), earliest
+# first. The same on SQLite and PostgreSQL; prepared there.
+FREE_SLOT_COLUMNS = ("id", "session_id", "starts_at", "ends_at", "channel", "clinician_role", "status")
+FREE_SLOTS_SQL = (
+    "SELECT id, session_id, starts_at, ends_at, channel, clinician_role, status FROM booking_slot "
+    "WHERE status = %(free)s AND starts_at >= %(start)s AND starts_at <= %(end)s "
+    "AND (CAST(%(practice_id)s AS BIGINT) IS NULL OR reserved_for_id IS NULL OR reserved_for_id = %(practice_id)s) "
+    "ORDER BY starts_at, id LIMIT %(limit)s"
+)
+
 # The same on SQLite (3.35+) and PostgreSQL: the conditional UPDATE claims the slot and hands back
 # what the appointment needs in the same statement, then the appointment and its usage row are
 # inserted, in the caller's transaction.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from django.db import OperationalError, connection
@@ -40,8 +41,14 @@ def _psycopg_cursor() -> Iterator:
         yield cursor
 
 
-def hot_path_read(sql: str, params: Sequence) -> tuple | None:
-    """The first row of a read-only statement, which doubles as the request's health check.
+def hot_path_read(sql: str, params: Sequence | Mapping) -> tuple | None:
+    """The first row of a read-only statement (see hot_path_rows), or None."""
+    rows = hot_path_rows(sql, params)
+    return rows[0] if rows else None
+
+
+def hot_path_rows(sql: str, params: Sequence | Mapping) -> list[tuple]:
+    """The rows of a read-only statement, which doubles as the request's health check.
 
     Django's CONN_HEALTH_CHECKS spend a ``SELECT 1`` round trip on the first query of every
     request. A hot path that starts with a read does not need it: the read is sent on the
@@ -53,13 +60,13 @@ def hot_path_read(sql: str, params: Sequence) -> tuple | None:
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchone()
+            return cursor.fetchall()
     retry = not connection.in_atomic_block
     while True:
         try:
             with _psycopg_cursor() as cursor:
                 cursor.execute(sql, params)
-                row = cursor.fetchone()
+                rows = cursor.fetchall()
         except OperationalError:
             raw = connection.connection
             if not retry or (raw is not None and not raw.closed and not raw.broken):
@@ -68,4 +75,11 @@ def hot_path_read(sql: str, params: Sequence) -> tuple | None:
             connection.close()
             continue
         connection.health_check_done = True
-        return row
+        return rows
+
+
+def db_datetime(value) -> dt.datetime:
+    """A datetime column read through a raw cursor: aware on PostgreSQL, UTC text on SQLite."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)

@@ -143,3 +143,45 @@ def test_one_statement_refusal_says_why_as_the_generic_path_does():
     assert (Appointment.objects.count(), AuditEvent.objects.count()) == before  # nothing written
     assert Slot.objects.get(pk=free.pk).status == "free"
     assert connection.vendor == "postgresql"
+
+
+def test_the_slot_search_sql_reads_real_columns():
+    from collab.booking.sql import FREE_SLOT_COLUMNS
+
+    assert set(FREE_SLOT_COLUMNS) <= {f.column for f in Slot._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_the_slot_search_rows_are_what_the_orm_query_finds():
+    from django.db.models import Q
+
+    from collab.booking.selectors import slots_free_rows
+
+    mine, other = PracticeFactory(), PracticeFactory()
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(hours=2)
+    pooled = hub_session(start=start, hours=2)
+    hub_session(start=start, hours=1, reserved_for=mine)
+    hub_session(start=start + dt.timedelta(minutes=5), hours=1, reserved_for=other)
+    hub_session(start=timezone.now() - dt.timedelta(hours=1), hours=1)  # started: never offered
+    taken = pooled.slots.order_by("starts_at").first()
+    Slot.objects.filter(pk=taken.pk).update(status=Slot.Status.BUSY)
+    end = start + dt.timedelta(minutes=90)  # inclusive: a slot starting exactly then is found
+    assert Slot.objects.filter(starts_at=end).exists()
+
+    for practice_id in (mine.pk, other.pk, None):
+        for limit in (3, 100):
+            rows = slots_free_rows(practice_id=practice_id, start=timezone.now() - dt.timedelta(hours=3), end=end,
+                                   limit=limit)
+            orm = Slot.objects.filter(status="free", starts_at__gte=timezone.now(), starts_at__lte=end)
+            if practice_id is not None:
+                orm = orm.filter(Q(reserved_for__isnull=True) | Q(reserved_for_id=practice_id))
+            expected = list(orm.order_by("starts_at", "id").values(
+                "id", "session_id", "starts_at", "ends_at", "channel", "clinician_role", "status")[:limit])
+            assert rows == expected, (practice_id, limit)
+            assert len(rows) == min(limit, len(orm))
+    everyone = {r["id"] for r in slots_free_rows(practice_id=None, start=start, end=end, limit=500)}
+    assert taken.pk not in everyone
+    assert Slot.objects.filter(reserved_for=other, pk__in=everyone).exists()
+    assert not Slot.objects.filter(reserved_for=other,
+                                   pk__in={r["id"] for r in slots_free_rows(practice_id=mine.pk, start=start, end=end,
+                                                                           limit=500)}).exists()
