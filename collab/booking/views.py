@@ -135,12 +135,13 @@ def _errors(*forms, extra: list[str] | None = None) -> list[dict]:
 
 
 def _appointment_page(request, appointment: Appointment, *, status: int = 200, errors=None, note_form=None,
-                      problem_form=None, prescription_form=None, complete_form=None):
+                      problem_form=None, prescription_form=None, complete_form=None, kept=None):
     """The appointment page, shown again with errors too: each showing reads the patient (audited).
 
     For a clinician of the appointment's service it is also where the consultation happens: the
     structured note (the shared record's, linked to this appointment), then its signature and the
-    outcome, in one form."""
+    outcome, in one form. `kept` fills the fields outside the note that no form here is checking:
+    what was typed there before the last button, shown again but not saved (see _kept)."""
     actor, kind = _actor(request), _kind(request)
     try:
         access_patient(actor=actor, actor_org_kind=kind, patient=appointment.patient, action=Action.VIEW,
@@ -161,9 +162,13 @@ def _appointment_page(request, appointment: Appointment, *, status: int = 200, e
                        object_type="appointment", object_id=appointment.pk)
     if note_form is None:
         note_form = NoteForm(initial={f: getattr(draft, f) for f in NoteForm.base_fields} if draft else None)
+    kept = kept or {}
+    complete_form = complete_form or CompleteForm(initial=kept)
+    problem_form = problem_form or ProblemForm(initial=kept)
+    prescription_form = prescription_form or PrescriptionForm(initial=kept)
     return render(request, "booking/appointment.jinja", _ctx(
         request, "Appointment", appointment=appointment, events=appointment.events.select_related("by"),
-        is_hub_clinician=consults_here, complete_form=complete_form or CompleteForm(), cancel_form=CancelForm(),
+        is_hub_clinician=consults_here, complete_form=complete_form, cancel_form=CancelForm(),
         outcomes=Appointment.Outcome.choices, errors=errors or [],
         draft=draft if shows_record else None, signed_notes=signed if shows_record else [],
         others_drafting=others_drafting if consults_here else [], note_form=note_form, problem_form=problem_form,
@@ -175,7 +180,7 @@ def _appointment_page(request, appointment: Appointment, *, status: int = 200, e
 
 @role_required(*PRACTICE_STAFF, *HUB_STAFF)
 def appointment_detail(request, appointment_id: int):
-    return _appointment_page(request, _appointment(appointment_id))
+    return _appointment_page(request, _appointment(appointment_id), kept=_kept_take(request, appointment_id))
 
 
 def _appointment_action(request, appointment_id: int, handler):
@@ -215,6 +220,39 @@ def appointment_dna(request, appointment_id: int):
 
 # What each button of the consultation form does after the draft note is saved.
 CONSULT_STEPS = ("save", "problem", "prescription", "finish")
+# The consultation form's fields outside the note, by the step that uses them: one problem or one
+# prescription to add, and the outcome (with its note for the practice) to complete with.
+STEP_FORMS = {"problem": ProblemForm, "prescription": PrescriptionForm, "finish": CompleteForm}
+# In the session (never the URL: it is clinical text): {appointment id: {field: value}}, what a
+# step did not use, until the appointment page is next shown.
+KEPT_SESSION_KEY = "consultation_kept"
+
+
+def _kept(post, step: str) -> dict[str, str]:
+    """What was typed in the fields this step does not use (the outcome chosen, a problem or a
+    prescription not yet added): shown again as typed, never saved by this step."""
+    return {name: post[name] for used_by, form in STEP_FORMS.items() if used_by != step
+            for name in form.base_fields if (post.get(name) or "").strip()}
+
+
+def _kept_put(request, appointment_id: int, kept: dict[str, str]) -> None:
+    """Keep these fields over the redirect to the appointment page (replacing any kept before)."""
+    stash, key = dict(request.session.get(KEPT_SESSION_KEY, {})), str(appointment_id)
+    if kept:
+        stash[key] = kept
+    elif stash.pop(key, None) is None:
+        return  # nothing kept before or now: the session is not written
+    request.session[KEPT_SESSION_KEY] = stash
+
+
+def _kept_take(request, appointment_id: int) -> dict[str, str]:
+    """The fields kept for this appointment's page, once: showing the page again starts them afresh."""
+    stash, key = dict(request.session.get(KEPT_SESSION_KEY, {})), str(appointment_id)
+    if key not in stash:
+        return {}
+    kept = stash.pop(key)
+    request.session[KEPT_SESSION_KEY] = stash
+    return kept
 
 
 @role_required(*HUB_CLINICIANS, where="hub")
@@ -222,7 +260,8 @@ CONSULT_STEPS = ("save", "problem", "prescription", "finish")
 def appointment_consult(request, appointment_id: int):
     """The consultation form on the appointment page: every button saves the draft note first
     (nothing typed is lost), then adds a problem or a prescription, or signs the note and records
-    the outcome. Each write is decided and audited by the access function."""
+    the outcome. What the button does not use (the outcome chosen before "Add problem", say) is
+    shown again as typed, not saved. Each write is decided and audited by the access function."""
     appointment = _appointment(appointment_id)
     step = request.POST.get("step", "save")
     if step not in CONSULT_STEPS:
@@ -235,7 +274,7 @@ def appointment_consult(request, appointment_id: int):
     if step == "finish" and note_form.is_valid():
         valid = note_form.check_signable() and valid
     forms = {"note_form": note_form, "problem_form": problem_form, "prescription_form": prescription_form,
-             "complete_form": complete_form}
+             "complete_form": complete_form, "kept": _kept(request.POST, step)}
     if not valid:
         return _appointment_page(request, appointment, status=400, **forms,
                                  errors=_errors(note_form, problem_form, prescription_form, complete_form))
@@ -266,6 +305,7 @@ def appointment_consult(request, appointment_id: int):
     except (record_services.RecordError, services.BookingError) as e:
         appointment.refresh_from_db()
         return _appointment_page(request, appointment, status=400, **forms, errors=_errors(extra=[e.message]))
+    _kept_put(request, appointment.pk, forms["kept"] if step != "finish" else {})
     messages.info(request, done)
     return redirect(reverse("booking:appointment", args=[appointment.pk]) + anchor)
 

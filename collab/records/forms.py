@@ -1,5 +1,7 @@
 from django import forms
 
+from collab.records.services import SIGNING_NEEDS
+
 
 class NoteForm(forms.Form):
     history = forms.CharField(required=False, max_length=10000)
@@ -10,19 +12,13 @@ class NoteForm(forms.Form):
     follow_up_needed = forms.BooleanField(required=False)
     follow_up_note = forms.CharField(required=False, max_length=500)
 
-    # What a note needs before it is signed (the database refuses a signed note without them).
-    TO_SIGN = {
-        "assessment": "Enter the assessment before signing the note",
-        "plan": "Enter the plan before signing the note",
-        "safety_netting": "Enter the safety-netting advice before signing the note",
-    }
-
     def check_signable(self) -> bool:
-        """Name each field a signature still needs; call after is_valid()."""
+        """Name each field a signature still needs; call after is_valid(). The fields and their
+        messages are the service's rule (services.SIGNING_NEEDS), so the two cannot drift."""
         data = getattr(self, "cleaned_data", {})
-        for name, message in self.TO_SIGN.items():
-            if name in data and not data[name].strip():
-                self.add_error(name, message)
+        for need in SIGNING_NEEDS:
+            if need.field in data and not data[need.field].strip():
+                self.add_error(need.field, need.to_do)
         if data.get("follow_up_needed") and not (data.get("follow_up_note") or "").strip():
             self.add_error("follow_up_note", "Say what follow-up is needed")
         return not self.errors

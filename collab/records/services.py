@@ -4,6 +4,8 @@ the refusal's audit row survives."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -132,11 +134,24 @@ def prescription_add(*, actor: Actor, actor_org_kind: str, consultation: Consult
                                        dmd_code=code)
 
 
-SIGNING_NEEDS = (("assessment", "an assessment"), ("plan", "a plan"), ("safety_netting", "safety-netting advice"))
+class SigningNeed(NamedTuple):
+    field: str  # the note's field
+    missing: str  # what is missing, in the service's refusal: "Before signing, record an assessment, ..."
+    to_do: str  # the form's message on the field itself: names it and says what to do
+
+
+# What a note needs before it is signed: the one list of that rule. The service refuses without
+# them, the note form names each one on its field (records.forms.NoteForm), and the database
+# refuses a signed note without them (Consultation's consultation_signed_is_complete constraint).
+SIGNING_NEEDS = (
+    SigningNeed("assessment", "an assessment", "Enter the assessment before signing the note"),
+    SigningNeed("plan", "a plan", "Enter the plan before signing the note"),
+    SigningNeed("safety_netting", "safety-netting advice", "Enter the safety-netting advice before signing the note"),
+)
 
 
 def _check_signable(consultation: Consultation) -> None:
-    missing = [label for f, label in SIGNING_NEEDS if not getattr(consultation, f).strip()]
+    missing = [need.missing for need in SIGNING_NEEDS if not getattr(consultation, need.field).strip()]
     if missing:
         raise RecordError("Before signing, record " + ", ".join(missing))
     if consultation.follow_up_needed and not consultation.follow_up_note:

@@ -5,6 +5,7 @@ signs it and records the outcome. Every read and write is audited by the access 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -248,3 +249,52 @@ def test_a_signed_note_with_the_outcome_still_open_offers_the_outcome_alone(clie
     assert r.status_code == 302
     appointment.refresh_from_db()
     assert appointment.outcome == "referred"
+
+
+def _shown(page: str) -> dict[str, str | None]:
+    """What the consultation form shows outside the note: the outcome ticked, and each other field's value."""
+    ticked = re.findall(r'<input[^>]*name="outcome"[^>]*>', page)
+    values = {"outcome": next((re.search(r'value="([^"]*)"', i)[1] for i in ticked if " checked" in i), None)}
+    values["note"] = re.search(r'<textarea[^>]*id="id_note"[^>]*>([^<]*)</textarea>', page)[1].strip()
+    for name in ("term", "snomed_concept_id", "medication", "dosage", "quantity", "dmd_code"):
+        tag = re.search(rf'<input[^>]*id="id_{name}"[^>]*>', page)[0]
+        values[name] = (re.search(r'value="([^"]*)"', tag) or [None, ""])[1]
+    return values
+
+
+TYPED = {"outcome": "face_to_face", "note": "Listen to the chest", "term": "Wheeze", "snomed_concept_id": "56018004",
+         "medication": "Simple linctus", "dosage": "5ml three times a day", "quantity": "200ml", "dmd_code": ""}
+
+
+@pytest.mark.parametrize("step, used", [("problem", ("term", "snomed_concept_id")),
+                                        ("prescription", ("medication", "dosage", "quantity", "dmd_code")),
+                                        ("save", ())], ids=["add-problem", "add-prescription", "save-draft"])
+def test_the_outcome_and_other_unsaved_fields_survive_a_reload_unsaved(client, hub, step, used):
+    """"Add problem" (or "Add prescription", or "Save draft") saves the note and reloads the page: the
+    outcome already chosen, its note for the practice, and a problem or prescription typed but not
+    added are shown again as typed, once. None of them is saved, and nothing is signed."""
+    gp, appointment = hub
+    act_as(client, gp)
+    services.appointment_arrive(actor=actor(gp), actor_org_kind="collaborative", appointment=appointment)
+    r = consult(client, appointment, step, **TYPED)
+    assert r.status_code == 302
+    page = client.get(r["Location"]).content.decode()
+    assert _shown(page) == {**TYPED, **dict.fromkeys(used, "")}  # only what the step added is cleared
+
+    c = Consultation.objects.get(appointment=appointment)
+    appointment.refresh_from_db()
+    assert (c.status, appointment.status, appointment.outcome, appointment.outcome_note) == ("draft", "arrived", "", "")
+    assert c.problems.count() == (step == "problem") and c.prescriptions.count() == (step == "prescription")
+    assert not PracticeTask.objects.exists()
+    # Shown once: the next visit to the page starts the outcome afresh.
+    assert _shown(client.get(f"/hub/appointments/{appointment.pk}/").content.decode())["outcome"] is None
+
+
+def test_the_outcome_survives_a_refused_problem_too(client, hub):
+    gp, appointment = hub
+    act_as(client, gp)
+    services.appointment_arrive(actor=actor(gp), actor_org_kind="collaborative", appointment=appointment)
+    r = consult(client, appointment, "problem", **{**TYPED, "term": ""})
+    page = r.content.decode()
+    assert r.status_code == 400 and "Enter the problem" in page and "Choose an outcome" not in page
+    assert _shown(page) == {**TYPED, "term": ""}

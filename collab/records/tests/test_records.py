@@ -3,6 +3,7 @@ are addenda, an out-of-hours review lands on the practice's task list with the n
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from collab.accounts.models import Role
 from collab.booking.models import PracticeTask
@@ -12,6 +13,7 @@ from collab.ooh.models import OohCase
 from collab.ooh.tests.factories import OohCaseFactory, ooh_clinician
 from collab.patients.access import AccessDenied
 from collab.records import services
+from collab.records.forms import NoteForm
 from collab.records.models import Addendum, Consultation, Prescription, Problem
 from collab.records.snomed import is_concept_id
 
@@ -51,6 +53,34 @@ def test_sign_needs_assessment_plan_and_safety_netting(ooh):
     assert c.is_signed and c.setting == "out_of_hours"
     case.refresh_from_db()
     assert case.status == OohCase.Status.COMPLETED
+
+
+@pytest.mark.parametrize("field", services.NOTE_FIELDS)
+def test_the_form_the_service_and_the_database_agree_on_what_a_signature_needs(ooh, field):
+    """One rule, services.SIGNING_NEEDS, enforced three times: with only `field` left empty, the
+    note form (naming the field), the service and the database each refuse a signature exactly
+    when the rule lists that field. A field added to the rule, or a second list in the form, fails here."""
+    clinician, case = ooh
+    need = next((n for n in services.SIGNING_NEEDS if n.field == field), None)
+    notes = {**NOTES, field: "  "}
+
+    form = NoteForm(notes)
+    assert form.is_valid()
+    assert form.check_signable() is (need is None)
+    assert form.errors.get(field) == ([need.to_do] if need else None)
+
+    c = start(clinician, case)
+    services.consultation_save(actor=actor(clinician), actor_org_kind="collaborative", consultation=c, notes=notes)
+    if need is None:
+        assert services.consultation_sign(actor=actor(clinician), actor_org_kind="collaborative",
+                                          consultation=c).is_signed
+        return
+    with pytest.raises(services.RecordError) as refused:
+        services.consultation_sign(actor=actor(clinician), actor_org_kind="collaborative", consultation=c)
+    assert refused.value.message == "Before signing, record " + need.missing
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Consultation.objects.filter(pk=c.pk).update(status="signed", signed_at=timezone.now(),
+                                                    signed_by=clinician.user)
 
 
 def test_signed_notes_are_immutable_in_the_database(ooh):
