@@ -143,7 +143,8 @@ def test_a_reauthentication_round_trip_is_not_a_sign_in(client, cis2, gp):
     """A code that came back for a re-authentication cannot be used to sign in (the state says why it began)."""
     cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
     session = client.session
-    url = oidc.reauthentication_url(session, return_to="/", context={"purpose": "test"})
+    url = oidc.reauthentication_url(session, return_to="/", context={"purpose": "test"}, acr_values="AAL3_ANY",
+                                    accepted_acr=["AAL3_ANY"])
     session.save()
     back = urllib.parse.urlparse(httpx.get(url, follow_redirects=False).headers["Location"])
     params = dict(urllib.parse.parse_qsl(back.query))
