@@ -18,6 +18,16 @@ moment the re-authentication was asked for; and its ``sub`` must be the signed-i
 identity. OpenID Connect Core 1.0 section 3.1.2.1: with ``prompt=login`` the provider must
 re-authenticate the user, and "when max_age is used, the ID Token returned MUST include an auth_time
 Claim"; CIS2 Authentication conforms to OpenID Connect (its "Sign in journey" guidance).
+
+How strongly the user signed in again matters too. The caller names the Authentication Context
+Class it asks for (``acr_values``, e.g. CIS2's ``AAL3_ANY``) and the classes it accepts; the ID
+token's ``acr`` claim must be one of those, else nothing is confirmed. ``acr_values`` is only a
+request (OpenID Connect Core 3.1.2.1 makes it a voluntary claim, and the browser carries it too),
+so again the answer is what counts, and a token with no ``acr`` is refused. CIS2 puts the
+authenticator assurance level in ``acr`` (AAL3 "very high confidence": smartcards and the like;
+AAL2 "high confidence"; NHS England, CIS2 Authentication "Authenticator guidance for developers",
+https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/acr-values).
+Ordinary sign-in neither asks for nor checks ``acr``.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import secrets
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import jwt
@@ -48,17 +59,23 @@ PENDING_MAX_SECONDS = 600
 # The outcome of a re-authentication, kept in the session for the page that asked for it, once.
 OUTCOME_KEY = "collab_cis2_reauthentication"
 OUTCOME_MAX_SECONDS = 60
+# A re-authentication CIS2 did not confirm at an accepted assurance level (its ID token's acr).
+WEAK_ACR = "weak_acr"
+WEAK_ACR_MESSAGE = ("CIS2 did not confirm that you signed in again with your smartcard, or another authenticator "
+                    "as strong. Try again, and use your smartcard when CIS2 asks.")
 _discovery_cache: dict[str, tuple[float, dict]] = {}
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 
 
 class Cis2Refused(Exception):
-    """Sign-in refused; ``message`` is safe to show, ``reason`` goes to the audit trail."""
+    """Sign-in refused; ``message`` is safe to show, ``reason`` goes to the audit trail, ``code`` (if any)
+    lets the page that asked explain a particular refusal in its own words (``WEAK_ACR``)."""
 
-    def __init__(self, message: str, reason: str = ""):
+    def __init__(self, message: str, reason: str = "", *, code: str = ""):
         super().__init__(message)
         self.message = message
         self.reason = reason or message
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +90,7 @@ class Cis2SignIn:
 class Cis2Reauthentication:
     sub: str
     auth_time: int
+    acr: str
 
 
 def enabled() -> bool:
@@ -137,14 +155,19 @@ def authorization_url(session) -> str:
     return _authorize(session, purpose=SIGN_IN)
 
 
-def reauthentication_url(session, *, return_to: str, context: dict) -> str:
+def reauthentication_url(session, *, return_to: str, context: dict, acr_values: str,
+                         accepted_acr: Iterable[str]) -> str:
     """Send the signed-in user back to CIS2 to prove, now, that it is them (prompt=login, max_age=0).
 
     ``return_to`` (a local path) is where the callback sends the browser with the outcome;
     ``context`` (what is being confirmed, e.g. a break-glass reason) stays in the session, never in a URL.
+    ``acr_values`` (space-separated, in order of preference) is the assurance asked of CIS2;
+    ``accepted_acr`` (kept in the session) the ``acr`` values ``reauthenticate`` will take. Accepting
+    nothing refuses everything.
     """
-    return _authorize(session, purpose=REAUTHENTICATE, extra={"prompt": "login", "max_age": "0"},
-                      keep={"return_to": return_to, "context": context})
+    extra = {"prompt": "login", "max_age": "0", **({"acr_values": acr_values} if acr_values else {})}
+    return _authorize(session, purpose=REAUTHENTICATE, extra=extra,
+                      keep={"return_to": return_to, "context": context, "accepted_acr": list(accepted_acr)})
 
 
 def pending(session) -> dict | None:
@@ -235,7 +258,8 @@ def reauthenticate(session, *, user: User, state: str, code: str, error: str = "
     """Finish a ``reauthentication_url`` round trip: the signed-in ``user`` proved it is them, just now.
 
     Refused unless the ID token verifies as at sign-in, its ``sub`` is the identity linked to ``user``,
-    and its ``auth_time`` is no older than REAUTH_MAX_AGE_SECONDS and not before the round trip began.
+    its ``auth_time`` is no older than REAUTH_MAX_AGE_SECONDS and not before the round trip began, and
+    its ``acr`` is one of the values the round trip said it would accept.
     """
     claims, _userinfo, started = _exchange(session, purpose=REAUTHENTICATE, state=state, code=code, error=error)
     linked = Cis2Identity.objects.filter(user=user, user__is_active=True).values_list("sub", flat=True).first()
@@ -256,7 +280,14 @@ def reauthenticate(session, *, user: User, state: str, code: str, error: str = "
         raise Cis2Refused("CIS2 did not ask you to sign in again just now, so it cannot confirm it is you. Try "
                           "again, and sign in with your smartcard or authenticator when CIS2 asks.",
                           f"auth_time {int(now - auth_time)}s old, not a fresh sign-in")
-    return Cis2Reauthentication(sub=claims["sub"], auth_time=auth_time)
+    acr = claims.get("acr")
+    if not isinstance(acr, str) or not acr:
+        raise Cis2Refused(WEAK_ACR_MESSAGE, "ID token has no acr", code=WEAK_ACR)
+    accepted = started.get("accepted_acr") or []
+    if acr not in accepted:
+        raise Cis2Refused(WEAK_ACR_MESSAGE, f"acr {acr[:40]} is not one of {' '.join(accepted) or 'none'}",
+                          code=WEAK_ACR)
+    return Cis2Reauthentication(sub=claims["sub"], auth_time=auth_time, acr=acr)
 
 
 def outcome_keep(session, *, user_id: int, context: dict, done: Cis2Reauthentication | None = None,
@@ -264,8 +295,9 @@ def outcome_keep(session, *, user_id: int, context: dict, done: Cis2Reauthentica
     """Keep the outcome of a re-authentication for the page that asked for it (``context`` says which)."""
     session[OUTCOME_KEY] = {
         "user_id": user_id, "context": context, "at": time.time(), "ok": done is not None,
-        "sub": done.sub if done else "", "auth_time": done.auth_time if done else 0,
+        "sub": done.sub if done else "", "auth_time": done.auth_time if done else 0, "acr": done.acr if done else "",
         "message": refused.message if refused else "", "reason": refused.reason if refused else "",
+        "code": refused.code if refused else "",
     }
 
 

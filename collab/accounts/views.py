@@ -225,7 +225,8 @@ def _cis2_reauthenticated(request, started: dict):
                      object_type=str(context.get("purpose", ""))[:64])
     else:
         oidc.outcome_keep(request.session, user_id=request.user.pk, context=context, done=done)
-        audit_record(actor=actor, action="reauth.cis2", allowed=True, reason=f"sub {done.sub}, auth_time {done.auth_time}",
+        audit_record(actor=actor, action="reauth.cis2", allowed=True,
+                     reason=f"sub {done.sub}, auth_time {done.auth_time}, acr {done.acr}",
                      object_type=str(context.get("purpose", ""))[:64])
     # Set by our own code, but a redirect target all the same: only somewhere on this site.
     return redirect(safe_redirect(request, str(started.get("return_to") or "/"), "/"))

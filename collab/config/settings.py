@@ -238,6 +238,14 @@ CIS2_CLIENT_SECRET = os.environ.get("COLLAB_CIS2_CLIENT_SECRET", "")
 CIS2_REDIRECT_URI = os.environ.get("COLLAB_CIS2_REDIRECT_URI", "")
 CIS2_SCOPES = os.environ.get("COLLAB_CIS2_SCOPES", "openid profile nationalrbacaccess")
 CIS2_TIMEOUT_SECONDS = float(os.environ.get("COLLAB_CIS2_TIMEOUT", 10))
+# Break-glass by CIS2 re-authentication asks CIS2 for this Authentication Context Class (OIDC
+# acr_values, space-separated in order of preference), and opens only if the ID token's acr is one of
+# the accepted classes: CIS2's AAL3 ones (smartcard and authenticators as strong). Never accept an AAL2
+# or AAL1 class here (AAL2_OR_AAL3_ANY, AAL2_ANY, AAL1_USERPASS): the acr is what CIS2 vouches for.
+# Ordinary CIS2 sign-in asks for no acr and does not check it (ADR 0003).
+CIS2_BREAK_GLASS_ACR_VALUES = os.environ.get("COLLAB_CIS2_BREAK_GLASS_ACR_VALUES", "AAL3_ANY")
+CIS2_BREAK_GLASS_ACCEPTED_ACR = tuple(os.environ.get(
+    "COLLAB_CIS2_BREAK_GLASS_ACCEPTED_ACR", "AAL3_ANY AAL3_IOS AAL3_FIDO2 AAL3_N3_SMARTCARD").replace(",", " ").split())
 
 # Outside production, serve static files straight from the app folders (no collectstatic step).
 WHITENOISE_USE_FINDERS = not PRODUCTION

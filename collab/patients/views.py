@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,6 +62,12 @@ def refused(request, patient: Patient, title: str = "You cannot see this patient
 
 # The purpose a CIS2 re-authentication is asked for, so its outcome is used for nothing else.
 BREAK_GLASS_PURPOSE = "break_glass"
+# Said when CIS2 did not vouch for an AAL3 re-authentication (settings.CIS2_BREAK_GLASS_ACCEPTED_ACR).
+WEAK_ACR_HEADING = "Emergency access needs your smartcard"
+WEAK_ACR_MESSAGE = ("Breaking glass needs you to sign in to NHS CIS2 again with your smartcard, or another "
+                    "authenticator CIS2 rates as strong as a smartcard (assurance level AAL3). CIS2 did not confirm "
+                    "that you did, and a weaker sign-in is not enough for this. Request emergency access again and "
+                    "use your smartcard when CIS2 asks.")
 
 
 @role_required(*PRACTICE_STAFF, *HUB_STAFF)
@@ -115,7 +122,8 @@ def _break_glass_via_cis2(request, patient: Patient, reason: str):
         url = oidc.reauthentication_url(
             request.session, return_to=reverse("patients:break_glass_cis2", args=[patient.pk]),
             context={"purpose": BREAK_GLASS_PURPOSE, "patient_id": patient.pk, "reason": reason,
-                     "assignment_id": request.acting.pk})
+                     "assignment_id": request.acting.pk},
+            acr_values=settings.CIS2_BREAK_GLASS_ACR_VALUES, accepted_acr=settings.CIS2_BREAK_GLASS_ACCEPTED_ACR)
     except AccessDenied:
         return render(request, "core/forbidden.jinja", {"title": "You cannot break glass"}, status=403)
     except oidc.Cis2Refused as e:
@@ -140,6 +148,8 @@ def break_glass_cis2(request, patient_id: int):
     if not outcome["ok"]:
         services.break_glass_refuse(actor=actor, patient=patient,
                                     reason=f"CIS2 re-authentication: {outcome['reason']}")
+        if outcome.get("code") == oidc.WEAK_ACR:
+            return _break_glass_refused(request, patient, WEAK_ACR_MESSAGE, heading=WEAK_ACR_HEADING)
         return _break_glass_refused(request, patient, outcome["message"])
     signed_in_at = dt.datetime.fromtimestamp(outcome["auth_time"], tz=dt.UTC).isoformat(timespec="seconds")
     try:
@@ -154,8 +164,8 @@ def break_glass_cis2(request, patient_id: int):
     return redirect("patients:detail", patient.pk)
 
 
-def _break_glass_refused(request, patient: Patient, message: str):
+def _break_glass_refused(request, patient: Patient, message: str, heading: str = "We could not confirm it is you"):
     return render(request, "patients/break_glass_refused.jinja", {
-        "title": "Emergency access was not opened", "message": message,
+        "title": "Emergency access was not opened", "heading": heading, "message": message,
         "retry_href": reverse("patients:break_glass", args=[patient.pk]),
     }, status=403)

@@ -5,7 +5,7 @@ that redirects back with a code (for whichever identity the test has "put the sm
 a token endpoint that checks the client secret and the PKCE verifier and returns an RS256 ID
 token carrying the nonce and ``selected_roleid``, a UserInfo endpoint with ``nhsid_nrbac_roles``,
 and a JWKS. Knobs let tests make it misbehave (mismatched sub, wrong key, no role, a refusal, no
-``auth_time``).
+``auth_time``, no ``acr``) or sign the user in with a weaker authenticator (``authenticator_aal``).
 
 Like the real provider it keeps a single sign-on session: a user who authenticated a moment ago
 is not asked again, and the ID token's ``auth_time`` says when they last actively authenticated.
@@ -16,6 +16,20 @@ Authentication follows: it "conforms to the open standard OpenID Connect" (NHS E
 Authentication guidance for developers, "Sign in journey",
 https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/authorization-code-flow).
 NHS services send max_age to CIS2 (NHSDigital/manage-vaccinations-in-schools#2239).
+
+The ID token's ``acr`` says how strongly the user authenticated, as CIS2's does. CIS2 rates
+authenticators AAL3 ("very high confidence": a smartcard and the like) or AAL2 ("high confidence"),
+lets an application ask for a level with ``acr_values`` and names the class satisfied in ``acr``
+(NHS England, CIS2 Authentication "Authenticator guidance for developers" and "ACR and AMR values",
+https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/acr-values).
+The class names are those NHS services use with CIS2: ``AAL3_ANY`` (a smartcard sign-in's ``acr``),
+``AAL2_OR_AAL3_ANY``, ``AAL2_ANY`` and ``AAL1_USERPASS`` (password only).
+``authenticator_aal`` is the level of the authenticator the user signs in with (3 unless a test
+says otherwise). ``acr_values`` is honoured as OpenID Connect Core 1.0 section 3.1.2.1 defines it:
+a request, in order of preference, answered with the first requested class the authentication
+satisfied; it is a voluntary claim, so a class the user's authenticator cannot satisfy does not stop
+the sign-in, and the ``acr`` then says what the authentication did satisfy (its own class). A
+relying party must therefore check ``acr``, not trust that it asked. ``omit_acr`` leaves it out.
 """
 
 from __future__ import annotations
@@ -39,6 +53,11 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
+# Which authenticator assurance levels satisfy each Authentication Context Class, and each level's own class.
+ACR_SATISFIED_BY = {"AAL3_ANY": {3}, "AAL2_OR_AAL3_ANY": {2, 3}, "AAL2_ANY": {2}, "AAL1_USERPASS": {1}}
+ACR_OF_LEVEL = {3: "AAL3_ANY", 2: "AAL2_ANY", 1: "AAL1_USERPASS"}
+
+
 class FakeCis2:
     def __init__(self, *, client_id: str = "collab-test", client_secret: str = "s3cret"):  # noqa: S107
         self.client_id, self.client_secret = client_id, client_secret
@@ -53,6 +72,11 @@ class FakeCis2:
         # The single sign-on session: sub -> when that user last actively authenticated (epoch seconds).
         self.authenticated_at: dict[str, int] = {}
         self.omit_auth_time = False
+        # The authenticator the user signs in with: its assurance level (3: smartcard or as strong).
+        self.authenticator_aal = 3
+        # The single sign-on session's strength: sub -> the level of the authentication at authenticated_at.
+        self.authenticated_aal: dict[str, int] = {}
+        self.omit_acr = False
         self.refuse_with: str | None = None  # an OAuth error code sent back instead of a code
         self.authorize_requests: list[dict] = []
         self._server = make_server("127.0.0.1", 0, self.app, handler_class=_Quiet)
@@ -115,14 +139,22 @@ class FakeCis2:
         max_age = int(query["max_age"]) if "max_age" in query else None
         if (last is None or "login" in query.get("prompt", "").split()
                 or (max_age is not None and (max_age == 0 or now - last > max_age))):
-            self.authenticated_at[sub] = now  # the user signs in again, with their smartcard
+            self.authenticated_at[sub] = now  # the user signs in again, with their authenticator
+            self.authenticated_aal[sub] = self.authenticator_aal
         code = secrets.token_urlsafe(16)
         self.codes[code] = {"challenge": query["code_challenge"], "nonce": query["nonce"],
                             "redirect_uri": query["redirect_uri"], "auth_time": self.authenticated_at[sub],
+                            "acr": self._acr(query.get("acr_values", ""), self.authenticated_aal.get(sub, 3)),
                             **self.identity}
         location = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]})
         start_response("302 Found", [("Location", location)])
         return [b""]
+
+    @staticmethod
+    def _acr(acr_values: str, level: int) -> str:
+        """The first requested class this authentication satisfied; failing that, its own class."""
+        satisfied = [acr for acr in acr_values.split() if level in ACR_SATISFIED_BY.get(acr, set())]
+        return satisfied[0] if satisfied else ACR_OF_LEVEL[level]
 
     def token(self, start_response, body, **_):
         grant = self.codes.pop(body.get("code", ""), None)
@@ -133,7 +165,9 @@ class FakeCis2:
             return self._json(start_response, {"error": "invalid_grant"}, "400 Bad Request")
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": self.client_id, "sub": grant["sub"], "iat": now, "exp": now + 300,
-                  "nonce": self.nonce_override or grant["nonce"], "acr": "AAL3_ANY"}
+                  "nonce": self.nonce_override or grant["nonce"]}
+        if not self.omit_acr:
+            claims["acr"] = grant["acr"]
         if not self.omit_auth_time:
             claims["auth_time"] = grant["auth_time"]
         if grant["selected_roleid"]:

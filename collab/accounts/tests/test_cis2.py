@@ -143,9 +143,48 @@ def test_a_reauthentication_round_trip_is_not_a_sign_in(client, cis2, gp):
     """A code that came back for a re-authentication cannot be used to sign in (the state says why it began)."""
     cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
     session = client.session
-    url = oidc.reauthentication_url(session, return_to="/", context={"purpose": "test"})
+    url = oidc.reauthentication_url(session, return_to="/", context={"purpose": "test"}, acr_values="AAL3_ANY",
+                                    accepted_acr=["AAL3_ANY"])
     session.save()
     back = urllib.parse.urlparse(httpx.get(url, follow_redirects=False).headers["Location"])
     params = dict(urllib.parse.parse_qsl(back.query))
     with pytest.raises(oidc.Cis2Refused, match="could not be verified"):
         oidc.complete(client.session, state=params["state"], code=params["code"])
+
+
+def test_the_fake_answers_acr_values_with_the_class_the_sign_in_satisfied(cis2):
+    """As CIS2 does: acr names the requested class (first in order of preference) the authentication satisfied.
+    acr_values is a voluntary request (OIDC Core 3.1.2.1), so a weaker authenticator still signs in, and the
+    acr then says what it did satisfy: the relying party has to check it."""
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
+
+    def acr(**extra) -> str:
+        query = {"client_id": cis2.client_id, "response_type": "code", "code_challenge_method": "S256",
+                 "code_challenge": "x", "scope": "openid", "nonce": "n", "state": "s", "prompt": "login",
+                 "redirect_uri": "http://testserver/account/cis2/callback/", **extra}
+        r = httpx.get(cis2.issuer + "/authorize?" + urllib.parse.urlencode(query), follow_redirects=False)
+        code = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.headers["Location"]).query))["code"]
+        return cis2.codes[code]["acr"]
+
+    assert acr() == "AAL3_ANY"
+    assert acr(acr_values="AAL3_ANY") == "AAL3_ANY"
+    assert acr(acr_values="AAL2_OR_AAL3_ANY") == "AAL2_OR_AAL3_ANY"
+    assert acr(acr_values="AAL2_ANY AAL2_OR_AAL3_ANY AAL3_ANY") == "AAL2_OR_AAL3_ANY"
+    cis2.authenticator_aal = 2
+    assert acr() == "AAL2_ANY"
+    assert acr(acr_values="AAL3_ANY") == "AAL2_ANY"
+    assert acr(acr_values="AAL3_ANY AAL2_OR_AAL3_ANY") == "AAL2_OR_AAL3_ANY"
+    cis2.authenticator_aal = 1
+    assert acr(acr_values="AAL3_ANY") == "AAL1_USERPASS"
+    # Without prompt=login the single sign-on session answers, at the strength it was opened with.
+    cis2.authenticator_aal = 3
+    assert acr(prompt="", acr_values="AAL3_ANY") == "AAL1_USERPASS"
+
+
+def test_ordinary_sign_in_asks_for_no_assurance_level_and_still_takes_an_aal2_authenticator(client, cis2, gp):
+    """Only break-glass asks CIS2 for AAL3 (ADR 0003); signing in is unchanged."""
+    cis2.sign_in_as(sub=SUB, roles=ROLES, selected_roleid="100000000001")
+    cis2.authenticator_aal = 2
+    r = sign_in(client, cis2)
+    assert r.status_code == 302 and client.session["auth_method"] == "cis2"
+    assert "acr_values" not in cis2.authorize_requests[-1]

@@ -1,7 +1,8 @@
 """Break-glass for a user who signed in with NHS CIS2 (no local password): the reason first, kept in
-the session; then a fresh CIS2 sign-in (prompt=login, max_age=0, new state, nonce and PKCE); the grant
-opens only if the ID token verifies, its sub is the user's linked identity and its auth_time is fresh
-and after the request began. Every failure grants nothing and is audited against the patient."""
+the session; then a fresh CIS2 sign-in (prompt=login, max_age=0, acr_values asking for AAL3, new state,
+nonce and PKCE); the grant opens only if the ID token verifies, its sub is the user's linked identity,
+its auth_time is fresh and after the request began, and its acr is an accepted AAL3 class. Every failure
+grants nothing and is audited against the patient."""
 
 from __future__ import annotations
 
@@ -98,6 +99,8 @@ def test_a_fresh_cis2_sign_in_opens_the_record_and_alerts_the_privacy_officers(c
     params = _query(authorize_url)
     assert authorize_url.startswith(cis2.issuer + "/authorize?")
     assert params["prompt"] == "login" and params["max_age"] == "0"
+    assert params["acr_values"] == settings.CIS2_BREAK_GLASS_ACR_VALUES == "AAL3_ANY"
+    assert "acr_values" not in sign_in_query
     for fresh in ("state", "nonce", "code_challenge"):
         assert params[fresh] and params[fresh] != sign_in_query[fresh], fresh
     # The reason is kept on the server, never in a URL.
@@ -116,6 +119,7 @@ def test_a_fresh_cis2_sign_in_opens_the_record_and_alerts_the_privacy_officers(c
     assert [(e.action, e.outcome, e.patient_id) for e in rows] == [
         ("reauth.cis2", "allowed", None), (Action.BREAK_GLASS, "allowed", patient.pk)]
     assert rows[0].username == hub_gp.user.username and rows[0].object_type == "break_glass"
+    assert rows[0].reason.endswith(", acr AAL3_ANY")
 
     r = client.get(f"/patients/{patient.pk}/")
     assert r.status_code == 200 and b"break-glass-banner" in r.content
@@ -139,6 +143,12 @@ def _strip_prompt(url: str) -> str:
     return parsed._replace(query=urllib.parse.urlencode(query)).geturl()
 
 
+def _strip_acr_values(url: str) -> str:
+    parsed = urllib.parse.urlparse(url)
+    query = {k: v for k, v in _query(url).items() if k != "acr_values"}
+    return parsed._replace(query=urllib.parse.urlencode(query)).geturl()
+
+
 def _forge_state(url: str) -> str:
     return url.replace("state=", "state=forged", 1)
 
@@ -151,6 +161,10 @@ def _forge_state(url: str) -> str:
     ("prompt stripped, CIS2 session from after the request but too old", "not a fresh sign-in",
      b"did not ask you to sign in again"),
     ("no auth_time", "no auth_time", b"did not confirm when you signed in again"),
+    ("AAL2 authenticator", "acr AAL2_ANY is not one of AAL3_ANY", b"Emergency access needs your smartcard"),
+    ("password only", "acr AAL1_USERPASS is not one of AAL3_ANY", b"Emergency access needs your smartcard"),
+    ("acr_values stripped, AAL2 authenticator", "acr AAL2_ANY is not one of", b"Emergency access needs your smartcard"),
+    ("no acr", "ID token has no acr", b"Emergency access needs your smartcard"),
     ("provider refused", "provider error access_denied", b"cancelled or failed"),
     ("state forged", "state does not match", b"could not be verified"),
 ])
@@ -178,6 +192,15 @@ def test_a_failed_reauthentication_grants_nothing_and_is_audited(client, cis2, h
             authorize_url = _strip_prompt(authorize_url)
         case "no auth_time":
             cis2.omit_auth_time = True
+        case "AAL2 authenticator":
+            cis2.authenticator_aal = 2
+        case "password only":
+            cis2.authenticator_aal = 1
+        case "acr_values stripped, AAL2 authenticator":
+            cis2.authenticator_aal = 2
+            authorize_url = _strip_acr_values(authorize_url)
+        case "no acr":
+            cis2.omit_acr = True
         case "provider refused":
             cis2.refuse_with = "access_denied"
     before = AuditEvent.objects.count()
@@ -256,3 +279,27 @@ def test_cis2_unavailable_when_asking_is_refused_and_audited(client, cis2, hub_g
     assert r.status_code == 403 and b"CIS2 did not answer" in r.content
     assert not BreakGlassGrant.objects.exists()
     assert AuditEvent.objects.get(action=Action.BREAK_GLASS).outcome == "refused"
+
+
+def test_asking_cis2_for_less_does_not_lower_the_bar(client, cis2, hub_gp, patient, settings):
+    """The level asked for is a setting; what opens the grant is the acr CIS2 vouches for, checked against
+    the accepted AAL3 classes. Asked for AAL2-or-AAL3, CIS2 answers with that class: refused."""
+    settings.CIS2_BREAK_GLASS_ACR_VALUES = "AAL2_OR_AAL3_ANY"
+    cis2_sign_in(client, cis2)
+    authorize_url = ask_for_break_glass(client, patient)
+    assert _query(authorize_url)["acr_values"] == "AAL2_OR_AAL3_ANY"
+    r = finish(client, _back_from_cis2(client, authorize_url))
+    assert r.status_code == 403 and b"Emergency access needs your smartcard" in r.content
+    assert not BreakGlassGrant.objects.exists()
+    row = AuditEvent.objects.get(action="reauth.cis2")
+    assert (row.outcome, row.reason) == ("refused", "acr AAL2_OR_AAL3_ANY is not one of " + " ".join(
+        settings.CIS2_BREAK_GLASS_ACCEPTED_ACR))
+
+
+def test_the_accepted_classes_are_a_setting(client, cis2, hub_gp, patient, settings):
+    settings.CIS2_BREAK_GLASS_ACR_VALUES = "AAL2_OR_AAL3_ANY"
+    settings.CIS2_BREAK_GLASS_ACCEPTED_ACR = ("AAL3_ANY", "AAL2_OR_AAL3_ANY")  # a deliberate (unwise) choice
+    cis2_sign_in(client, cis2)
+    r = finish(client, _back_from_cis2(client, ask_for_break_glass(client, patient)))
+    assert r.status_code == 302 and BreakGlassGrant.objects.count() == 1
+    assert AuditEvent.objects.get(action="reauth.cis2").reason.endswith(", acr AAL2_OR_AAL3_ANY")
