@@ -77,7 +77,9 @@ class Slot(models.Model):
 
     session = models.ForeignKey(HubSession, on_delete=models.CASCADE, related_name="slots")
     service = models.ForeignKey("organisations.Service", on_delete=models.PROTECT, related_name="slots")
-    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: slot_clinician_start (clinician, starts_at) serves it, and every booking
+    # writes each of the slot's indexes (ADR 0006).
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     channel = models.CharField(max_length=16, choices=DeliveryChannel.choices)
@@ -128,7 +130,8 @@ class Appointment(models.Model):
 
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="hub_appointments")
-    practice = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: appt_practice_status (practice, status) serves it (ADR 0006).
+    practice = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False)
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOOKED)

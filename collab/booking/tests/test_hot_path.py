@@ -185,3 +185,19 @@ def test_the_slot_search_rows_are_what_the_orm_query_finds():
     assert not Slot.objects.filter(reserved_for=other,
                                    pk__in={r["id"] for r in slots_free_rows(practice_id=mine.pk, start=start, end=end,
                                                                            limit=500)}).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [Slot, Appointment, UsageEntry, AuditEvent])
+def test_no_index_a_booking_writes_is_served_by_another(model):
+    """Every booking writes each index of these tables (the slot's update changes an indexed
+    column, so it is never a HOT update): an index that only repeats the leading columns of
+    another costs every booking and serves no query the other cannot."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    indexes = {name: c["columns"] for name, c in found.items() if c["index"] and c["columns"]}
+    redundant = [
+        (name, other) for name, cols in indexes.items() for other, longer in indexes.items()
+        if name != other and not found[name]["unique"] and len(cols) < len(longer) and longer[:len(cols)] == cols
+    ]
+    assert redundant == []
