@@ -1,10 +1,11 @@
 """Sign in with NHS CIS2: OpenID Connect, authorization code flow with PKCE and a nonce.
 
 1. ``authorization_url`` makes a state, a nonce and a PKCE verifier (kept in the session) and
-   sends the browser to the provider.
+   sends the browser to the provider, asking for a multi-factor sign-in (``acr_values``).
 2. ``complete`` checks the state, exchanges the code (with the verifier) at the token endpoint,
    verifies the ID token with PyJWT against the provider's JWKS (signature, issuer, audience,
-   expiry, nonce), fetches UserInfo and refuses a ``sub`` that differs from the ID token's.
+   expiry, nonce), fetches UserInfo and refuses a ``sub`` that differs from the ID token's, and
+   refuses an ID token whose ``acr`` is missing or not an accepted multi-factor class (below).
 3. The ``sub`` must be linked to a local user (Cis2Identity); the role the user selected at
    CIS2 (``selected_roleid``) is looked up in their ``nhsid_nrbac_roles`` and mapped to exactly one
    local RoleAssignment: same organisation (ODS code), same national RBAC job role. A user with no
@@ -19,15 +20,18 @@ identity. OpenID Connect Core 1.0 section 3.1.2.1: with ``prompt=login`` the pro
 re-authenticate the user, and "when max_age is used, the ID Token returned MUST include an auth_time
 Claim"; CIS2 Authentication conforms to OpenID Connect (its "Sign in journey" guidance).
 
-How strongly the user signed in again matters too. The caller names the Authentication Context
-Class it asks for (``acr_values``, e.g. CIS2's ``AAL3_ANY``) and the classes it accepts; the ID
-token's ``acr`` claim must be one of those, else nothing is confirmed. ``acr_values`` is only a
-request (OpenID Connect Core 3.1.2.1 makes it a voluntary claim, and the browser carries it too),
-so again the answer is what counts, and a token with no ``acr`` is refused. CIS2 puts the
-authenticator assurance level in ``acr`` (AAL3 "very high confidence": smartcards and the like;
-AAL2 "high confidence"; NHS England, CIS2 Authentication "Authenticator guidance for developers",
+How strongly the user authenticated matters on both round trips. The caller names the
+Authentication Context Class it asks for (``acr_values``) and the classes it accepts (kept with the
+round trip in the session); the ID token's ``acr`` claim must be one of those, else nobody is signed
+in and nothing is confirmed. ``acr_values`` is only a request (OpenID Connect Core 3.1.2.1 makes it a
+voluntary claim, and the browser carries it too), so the answer is what counts, and a token with no
+``acr`` is refused. CIS2 puts the authenticator assurance level in ``acr`` (AAL3 "very high
+confidence": smartcards and the like; AAL2 "high confidence", still multi-factor; and a password-only
+class, ``AAL1_USERPASS``; NHS England, CIS2 Authentication "Authenticator guidance for developers",
 https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/acr-values).
-Ordinary sign-in neither asks for nor checks ``acr``.
+Sign-in asks for ``AAL2_OR_AAL3_ANY`` and accepts only multi-factor classes (AAL2 or AAL3:
+settings.CIS2_SIGN_IN_*), which is why a CIS2 sign-in needs no collab security code; break-glass
+re-authentication asks for and accepts only AAL3 (settings.CIS2_BREAK_GLASS_*).
 """
 
 from __future__ import annotations
@@ -59,10 +63,12 @@ PENDING_MAX_SECONDS = 600
 # The outcome of a re-authentication, kept in the session for the page that asked for it, once.
 OUTCOME_KEY = "collab_cis2_reauthentication"
 OUTCOME_MAX_SECONDS = 60
-# A re-authentication CIS2 did not confirm at an accepted assurance level (its ID token's acr).
+# A sign-in or re-authentication CIS2 did not confirm at an accepted assurance level (its ID token's acr).
 WEAK_ACR = "weak_acr"
 WEAK_ACR_MESSAGE = ("CIS2 did not confirm that you signed in again with your smartcard, or another authenticator "
                     "as strong. Try again, and use your smartcard when CIS2 asks.")
+SIGN_IN_WEAK_ACR_MESSAGE = ("NHS CIS2 did not confirm that you signed in with your smartcard or another authenticator "
+                            "that uses more than a password, so you have not been signed in to collab.")
 _discovery_cache: dict[str, tuple[float, dict]] = {}
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 
@@ -84,6 +90,7 @@ class Cis2SignIn:
     assignment: RoleAssignment
     sub: str
     selected_roleid: str
+    acr: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,23 +143,30 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _authorize(session, *, purpose: str, extra: dict | None = None, keep: dict | None = None) -> str:
-    """A fresh state, nonce and PKCE verifier for every round trip, kept in the session."""
+def _authorize(session, *, purpose: str, acr_values: str, accepted_acr: Iterable[str], extra: dict | None = None,
+               keep: dict | None = None) -> str:
+    """A fresh state, nonce and PKCE verifier for every round trip, kept in the session.
+
+    ``acr_values`` (space-separated, in order of preference) is the assurance asked of CIS2;
+    ``accepted_acr`` (kept in the session) the ``acr`` values the answer must carry (``_check_acr``).
+    Accepting nothing refuses everything.
+    """
     doc = discovery()
     state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
     session[SESSION_KEY] = {"state": state, "nonce": nonce, "verifier": verifier, "at": time.time(),
-                            "purpose": purpose, **(keep or {})}
+                            "purpose": purpose, "accepted_acr": list(accepted_acr), **(keep or {})}
     query = urllib.parse.urlencode({
         "response_type": "code", "client_id": settings.CIS2_CLIENT_ID, "redirect_uri": settings.CIS2_REDIRECT_URI,
         "scope": settings.CIS2_SCOPES, "state": state, "nonce": nonce,
         "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest()), "code_challenge_method": "S256",
-        **(extra or {}),
+        **({"acr_values": acr_values} if acr_values else {}), **(extra or {}),
     })
     return _check_url(doc["authorization_endpoint"]) + "?" + query
 
 
-def authorization_url(session) -> str:
-    return _authorize(session, purpose=SIGN_IN)
+def authorization_url(session, *, acr_values: str, accepted_acr: Iterable[str]) -> str:
+    """Send the browser to CIS2 to sign in, asking for ``acr_values``; ``complete`` takes only ``accepted_acr``."""
+    return _authorize(session, purpose=SIGN_IN, acr_values=acr_values, accepted_acr=accepted_acr)
 
 
 def reauthentication_url(session, *, return_to: str, context: dict, acr_values: str,
@@ -161,13 +175,10 @@ def reauthentication_url(session, *, return_to: str, context: dict, acr_values: 
 
     ``return_to`` (a local path) is where the callback sends the browser with the outcome;
     ``context`` (what is being confirmed, e.g. a break-glass reason) stays in the session, never in a URL.
-    ``acr_values`` (space-separated, in order of preference) is the assurance asked of CIS2;
-    ``accepted_acr`` (kept in the session) the ``acr`` values ``reauthenticate`` will take. Accepting
-    nothing refuses everything.
+    ``acr_values`` and ``accepted_acr`` as for ``_authorize``: the ``acr`` values ``reauthenticate`` will take.
     """
-    extra = {"prompt": "login", "max_age": "0", **({"acr_values": acr_values} if acr_values else {})}
-    return _authorize(session, purpose=REAUTHENTICATE, extra=extra,
-                      keep={"return_to": return_to, "context": context, "accepted_acr": list(accepted_acr)})
+    return _authorize(session, purpose=REAUTHENTICATE, acr_values=acr_values, accepted_acr=accepted_acr,
+                      extra={"prompt": "login", "max_age": "0"}, keep={"return_to": return_to, "context": context})
 
 
 def pending(session) -> dict | None:
@@ -189,6 +200,17 @@ def _verify_id_token(id_token: str, *, doc: dict, nonce: str) -> dict:
     if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
         raise Cis2Refused("CIS2 sign-in could not be verified", "ID token nonce does not match")
     return claims
+
+
+def _check_acr(claims: dict, started: dict, *, message: str) -> str:
+    """The ID token's ``acr``, if it is one the round trip said it would accept; else refused (``WEAK_ACR``)."""
+    acr = claims.get("acr")
+    if not isinstance(acr, str) or not acr:
+        raise Cis2Refused(message, "ID token has no acr", code=WEAK_ACR)
+    accepted = started.get("accepted_acr") or []
+    if acr not in accepted:
+        raise Cis2Refused(message, f"acr {acr[:40]} is not one of {' '.join(accepted) or 'none'}", code=WEAK_ACR)
+    return acr
 
 
 def _rbac_code(role_code: str) -> str:
@@ -244,14 +266,20 @@ def _exchange(session, *, purpose: str, state: str, code: str, error: str) -> tu
 
 
 def complete(session, *, state: str, code: str, error: str = "") -> Cis2SignIn:
-    claims, userinfo, _started = _exchange(session, purpose=SIGN_IN, state=state, code=code, error=error)
+    """Finish an ``authorization_url`` round trip: who signed in, and the one local role they act in.
+
+    Refused unless the ID token verifies, its ``acr`` is one of the (multi-factor) classes the round
+    trip said it would accept, its ``sub`` is linked to an active account and the selected role maps.
+    """
+    claims, userinfo, started = _exchange(session, purpose=SIGN_IN, state=state, code=code, error=error)
+    acr = _check_acr(claims, started, message=SIGN_IN_WEAK_ACR_MESSAGE)
     link = Cis2Identity.objects.select_related("user").filter(sub=claims["sub"], user__is_active=True).first()
     if link is None:
         raise Cis2Refused("Your NHS Care Identity is not linked to a collab account. Ask your administrator.",
                           f"sub {claims['sub']} not linked")
     selected = str(claims.get("selected_roleid") or userinfo.get("selected_roleid") or "")
     assignment = map_role(user=link.user, selected_roleid=selected, nrbac_roles=userinfo.get("nhsid_nrbac_roles", []))
-    return Cis2SignIn(user=link.user, assignment=assignment, sub=claims["sub"], selected_roleid=selected)
+    return Cis2SignIn(user=link.user, assignment=assignment, sub=claims["sub"], selected_roleid=selected, acr=acr)
 
 
 def reauthenticate(session, *, user: User, state: str, code: str, error: str = "") -> Cis2Reauthentication:
@@ -280,13 +308,7 @@ def reauthenticate(session, *, user: User, state: str, code: str, error: str = "
         raise Cis2Refused("CIS2 did not ask you to sign in again just now, so it cannot confirm it is you. Try "
                           "again, and sign in with your smartcard or authenticator when CIS2 asks.",
                           f"auth_time {int(now - auth_time)}s old, not a fresh sign-in")
-    acr = claims.get("acr")
-    if not isinstance(acr, str) or not acr:
-        raise Cis2Refused(WEAK_ACR_MESSAGE, "ID token has no acr", code=WEAK_ACR)
-    accepted = started.get("accepted_acr") or []
-    if acr not in accepted:
-        raise Cis2Refused(WEAK_ACR_MESSAGE, f"acr {acr[:40]} is not one of {' '.join(accepted) or 'none'}",
-                          code=WEAK_ACR)
+    acr = _check_acr(claims, started, message=WEAK_ACR_MESSAGE)
     return Cis2Reauthentication(sub=claims["sub"], auth_time=auth_time, acr=acr)
 
 

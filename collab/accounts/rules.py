@@ -21,7 +21,8 @@ def is_second_factor_satisfied(request) -> bool:
     user = request.user
     if user.is_verified():
         return True
-    # NHS CIS2 authenticates at AAL3 (smartcard or equivalent): no second code is asked for.
+    # A CIS2 sign-in is multi-factor, at least AAL2: oidc.complete signs nobody in unless the ID token's acr
+    # is an accepted AAL2 or AAL3 class (settings.CIS2_SIGN_IN_ACCEPTED_ACR), so no second code is asked for.
     if request.session.get("auth_method") == "cis2":
         return True
     # Demo personas sign in with one click; they exist only outside production.

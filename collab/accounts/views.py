@@ -170,7 +170,8 @@ def cis2_start(request):
     if not oidc.enabled():
         return render(request, "core/forbidden.jinja", {"title": "CIS2 sign-in is not set up here"}, status=404)
     try:
-        return redirect(oidc.authorization_url(request.session))
+        return redirect(oidc.authorization_url(request.session, acr_values=settings.CIS2_SIGN_IN_ACR_VALUES,
+                                               accepted_acr=settings.CIS2_SIGN_IN_ACCEPTED_ACR))
     except oidc.Cis2Refused as e:
         messages.error(request, e.message)
         return redirect(settings.LOGIN_URL_PATH)
@@ -189,14 +190,17 @@ def cis2_callback(request):
     except oidc.Cis2Refused as e:
         audit_record(actor=Actor(user_id=None, username="", role="", organisation_id=None, organisation_ods=""),
                      action="signin.cis2", allowed=False, reason=e.reason)
-        return render(request, "accounts/cis2_refused.jinja", {"title": "You cannot sign in", "message": e.message},
-                      status=403)
+        weak = e.code == oidc.WEAK_ACR
+        return render(request, "accounts/cis2_refused.jinja", {
+            "title": "Your NHS CIS2 sign-in was not strong enough" if weak else "You cannot sign in",
+            "message": e.message, "weak_acr": weak}, status=403)
     start_session(request, done.user)
-    # CIS2 authenticates at AAL3 (smartcard or equivalent): it is the second factor.
+    # The ID token's acr was a multi-factor class (AAL2 or AAL3, settings.CIS2_SIGN_IN_ACCEPTED_ACR), checked
+    # by oidc.complete: the CIS2 sign-in is the second factor, so no collab security code is asked for.
     request.session["auth_method"] = "cis2"
     request.session[ACTING] = done.assignment.pk
     audit_record(actor=services.actor_from_assignment(done.assignment), action="signin.cis2", allowed=True,
-                 reason=f"selected_roleid {done.selected_roleid}")
+                 reason=f"selected_roleid {done.selected_roleid}, acr {done.acr}")
     messages.info(request, f"Signed in with NHS CIS2 as {done.assignment.get_role_display()} at "
                            f"{done.assignment.organisation.display_name}.")
     return redirect("core:home")

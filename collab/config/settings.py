@@ -238,11 +238,22 @@ CIS2_CLIENT_SECRET = os.environ.get("COLLAB_CIS2_CLIENT_SECRET", "")
 CIS2_REDIRECT_URI = os.environ.get("COLLAB_CIS2_REDIRECT_URI", "")
 CIS2_SCOPES = os.environ.get("COLLAB_CIS2_SCOPES", "openid profile nationalrbacaccess")
 CIS2_TIMEOUT_SECONDS = float(os.environ.get("COLLAB_CIS2_TIMEOUT", 10))
-# Break-glass by CIS2 re-authentication asks CIS2 for this Authentication Context Class (OIDC
-# acr_values, space-separated in order of preference), and opens only if the ID token's acr is one of
-# the accepted classes: CIS2's AAL3 ones (smartcard and authenticators as strong). Never accept an AAL2
-# or AAL1 class here (AAL2_OR_AAL3_ANY, AAL2_ANY, AAL1_USERPASS): the acr is what CIS2 vouches for.
-# Ordinary CIS2 sign-in asks for no acr and does not check it (ADR 0003).
+# CIS2 sign-in asks CIS2 for this Authentication Context Class (OIDC acr_values, space-separated in
+# order of preference) and signs the user in only if the ID token's acr is one of the accepted classes:
+# CIS2's multi-factor ones, AAL2 ("high confidence") or AAL3 ("very high confidence": smartcard and as
+# strong). A CIS2 sign-in is the second factor (no collab security code is asked for), so the
+# password-only class AAL1_USERPASS is never accepted: collab refuses to start if it is (ADR 0003).
+CIS2_SIGN_IN_ACR_VALUES = os.environ.get("COLLAB_CIS2_SIGN_IN_ACR_VALUES", "AAL2_OR_AAL3_ANY")
+CIS2_SIGN_IN_ACCEPTED_ACR = tuple(os.environ.get(
+    "COLLAB_CIS2_SIGN_IN_ACCEPTED_ACR",
+    "AAL2_OR_AAL3_ANY AAL2_ANY AAL3_ANY AAL3_IOS AAL3_FIDO2 AAL3_N3_SMARTCARD").replace(",", " ").split())
+if "AAL1_USERPASS" in CIS2_SIGN_IN_ACCEPTED_ACR:
+    raise RuntimeError("COLLAB_CIS2_SIGN_IN_ACCEPTED_ACR must not accept AAL1_USERPASS: a CIS2 sign-in stands in "
+                       "for the second factor, so it must be multi-factor")
+# Break-glass by CIS2 re-authentication asks CIS2 for this class, and opens only if the ID token's acr
+# is one of the accepted classes: CIS2's AAL3 ones (smartcard and authenticators as strong). Never
+# accept an AAL2 or AAL1 class here (AAL2_OR_AAL3_ANY, AAL2_ANY, AAL1_USERPASS): the acr is what CIS2
+# vouches for, and signing in already takes AAL2.
 CIS2_BREAK_GLASS_ACR_VALUES = os.environ.get("COLLAB_CIS2_BREAK_GLASS_ACR_VALUES", "AAL3_ANY")
 CIS2_BREAK_GLASS_ACCEPTED_ACR = tuple(os.environ.get(
     "COLLAB_CIS2_BREAK_GLASS_ACCEPTED_ACR", "AAL3_ANY AAL3_IOS AAL3_FIDO2 AAL3_N3_SMARTCARD").replace(",", " ").split())

@@ -67,9 +67,11 @@ def _back_from_cis2(client, authorize_url: str):
     return client.get(callback.path + "?" + callback.query)
 
 
-def cis2_sign_in(client, fake, *, selected_roleid: str = GP_ROLE) -> dict:
-    """Sign in with CIS2, from a CIS2 session the user opened half an hour ago. Returns the authorize query."""
+def cis2_sign_in(client, fake, *, selected_roleid: str = GP_ROLE, aal: int = 3) -> dict:
+    """Sign in with CIS2, from a CIS2 session the user opened half an hour ago with an authenticator of level
+    ``aal`` (the one they still have to hand). Returns the authorize query."""
     fake.sign_in_as(sub=SUB, roles=ROLES, selected_roleid=selected_roleid, authenticated_at=int(time.time()) - 1800)
+    fake.authenticated_aal[SUB] = fake.authenticator_aal = aal
     start = client.get("/account/cis2/")
     r = _back_from_cis2(client, start["Location"])
     assert r.status_code == 302 and client.session["auth_method"] == "cis2"
@@ -100,7 +102,7 @@ def test_a_fresh_cis2_sign_in_opens_the_record_and_alerts_the_privacy_officers(c
     assert authorize_url.startswith(cis2.issuer + "/authorize?")
     assert params["prompt"] == "login" and params["max_age"] == "0"
     assert params["acr_values"] == settings.CIS2_BREAK_GLASS_ACR_VALUES == "AAL3_ANY"
-    assert "acr_values" not in sign_in_query
+    assert sign_in_query["acr_values"] == settings.CIS2_SIGN_IN_ACR_VALUES == "AAL2_OR_AAL3_ANY"
     for fresh in ("state", "nonce", "code_challenge"):
         assert params[fresh] and params[fresh] != sign_in_query[fresh], fresh
     # The reason is kept on the server, never in a URL.
@@ -303,3 +305,23 @@ def test_the_accepted_classes_are_a_setting(client, cis2, hub_gp, patient, setti
     r = finish(client, _back_from_cis2(client, ask_for_break_glass(client, patient)))
     assert r.status_code == 302 and BreakGlassGrant.objects.count() == 1
     assert AuditEvent.objects.get(action="reauth.cis2").reason.endswith(", acr AAL2_OR_AAL3_ANY")
+
+
+def test_an_aal2_sign_in_does_not_open_break_glass_with_an_aal2_reauthentication(client, cis2, hub_gp, patient,
+                                                                                  settings):
+    """Signing in takes AAL2 (multi-factor); breaking glass still takes AAL3. A user who signed in with an AAL2
+    authenticator and confirms with it again is refused, and audited as every failed re-authentication is."""
+    cis2_sign_in(client, cis2, aal=2)
+    signed_in = AuditEvent.objects.get(action="signin.cis2")
+    assert (signed_in.outcome, signed_in.reason.rsplit(", ", 1)[-1]) == ("allowed", "acr AAL2_OR_AAL3_ANY")
+    authorize_url = ask_for_break_glass(client, patient)
+    assert _query(authorize_url)["acr_values"] == "AAL3_ANY"
+    before = AuditEvent.objects.count()
+    r = finish(client, _back_from_cis2(client, authorize_url))
+    assert r.status_code == 403 and b"Emergency access needs your smartcard" in r.content
+    assert not BreakGlassGrant.objects.exists()
+    rows = list(AuditEvent.objects.order_by("sequence")[before:])
+    assert [(e.action, e.outcome) for e in rows] == [("reauth.cis2", "refused"), (Action.BREAK_GLASS, "refused")]
+    expected = "acr AAL2_ANY is not one of " + " ".join(settings.CIS2_BREAK_GLASS_ACCEPTED_ACR)
+    assert rows[0].reason == expected and rows[1].reason.endswith(expected)
+    assert client.get(f"/patients/{patient.pk}/").status_code == 403
