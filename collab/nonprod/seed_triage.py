@@ -15,7 +15,7 @@ from collab.booking.services import appointment_book, session_create
 from collab.nonprod.personas import HOME_PRACTICE, PERSONA_SERVICES
 from collab.organisations.models import Organisation, Service
 from collab.patients.models import Patient
-from collab.triage import routing
+from collab.triage import routing, selectors
 from collab.triage.defaults import AWAITING_TRIAGE
 from collab.triage.models import (
     URGENCY_RANK,
@@ -149,7 +149,8 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
     referrers = {r.source: r for r in ReferringService.objects.all()}
     rules = {r.position: r for r in rule_set.rules.all()}
     made = 0
-    days = [d for d in (today - dt.timedelta(days=k) for k in range(0, 6)) if d.weekday() < 5][:4]
+    holidays = selectors.bank_holidays_around(now - dt.timedelta(days=7))
+    days = [d for d in (today - dt.timedelta(days=k) for k in range(0, 8)) if routing.is_working_day(d, holidays)][:4]
     for day in days:
         for _ in range(12 if day != today else 8):
             practice = rng.choices(practices, [p.list_size or 1 for p in practices])[0]
@@ -169,7 +170,8 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
                 if source in referrers else "", description=rng.choice(DESCRIPTIONS[kind]),
                 admin_type="fit_note" if kind == RequestKind.ADMIN else "", contact_phone=patient.phone,
                 intake_service=intake, service=intake, overflowed=overflowed,
-                respond_by=routing.due_at(submitted, target["minutes"], working_hours=target["working_hours"]),
+                respond_by=routing.due_at(submitted, target["minutes"], working_hours=target["working_hours"],
+                                          holidays=holidays),
             )
             made += 1
             untriaged = day == today and source in (Source.ONLINE, Source.PHONE, Source.CLINICIAN) and rng.random() < 0.6
@@ -189,7 +191,7 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
             service = practice_services[practice.pk] if kind_for == Service.Kind.PRACTICE else services[kind_for]
             triaged_at = min(submitted + dt.timedelta(minutes=rng.randint(10, 240)), now)
             t = rule_set.targets[urgency]
-            respond_by = routing.due_at(submitted, t["minutes"], working_hours=t["working_hours"])
+            respond_by = routing.due_at(submitted, t["minutes"], working_hours=t["working_hours"], holidays=holidays)
             done = day != today and rng.random() < 0.8
             contact = triaged_at + dt.timedelta(minutes=rng.randint(5, 300)) if done or rng.random() < 0.3 else None
             if contact and contact > now:

@@ -345,3 +345,23 @@ class PatientMessage(models.Model):
 
     class Meta:
         ordering = ["sent_at", "id"]
+
+
+class BankHoliday(models.Model):
+    """A day the practices are closed, from GOV.UK's list (``collab import-bank-holidays``).
+
+    Working-hours clocks do not run on it, the online form is closed, and routing rules by
+    weekday treat it as a Sunday (``routing.day_of_week``). Only England and Wales's are used.
+    """
+
+    ENGLAND_AND_WALES = "england-and-wales"
+
+    date = models.DateField(unique=True)
+    title = models.CharField(max_length=100)
+    division = models.CharField(max_length=40, default=ENGLAND_AND_WALES)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%a %d %b %Y} {self.title}"

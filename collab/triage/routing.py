@@ -3,18 +3,33 @@
 ``route_decide`` takes a rule set's rules (as plain ``RuleSpec`` values) and the facts about one
 request, and returns the first rule that matches. ``due_at`` adds a response target to a start
 time, counting only opening hours (Monday to Friday 08:00-18:30, Europe/London) when asked.
+Which day of the week a date counts as is decided in one place, ``day_of_week``: a bank holiday
+(the caller passes the dates, see ``selectors.bank_holidays``) counts as a Sunday.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 OPENS = dt.time(8, 0)
 CLOSES = dt.time(18, 30)
+SUNDAY = 6
+NO_HOLIDAYS: frozenset[dt.date] = frozenset()
+
+
+def day_of_week(day: dt.date, holidays: Collection[dt.date] = NO_HOLIDAYS) -> int:
+    """0 (Monday) to 6 (Sunday), except that a bank holiday is a Sunday: the practices are closed,
+    so working-hours clocks stop and rules by weekday route it as the weekend. The only place the
+    clocks, the form's opening hours and the routing rules ask what kind of day it is."""
+    return SUNDAY if day in holidays else day.weekday()
+
+
+def is_working_day(day: dt.date, holidays: Collection[dt.date] = NO_HOLIDAYS) -> bool:
+    return day_of_week(day, holidays) < 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +59,7 @@ class RouteContext:
     age: int
     at: dt.datetime  # timezone-aware; compared in Europe/London local time
     practice_full: bool
+    holidays: frozenset[dt.date] = NO_HOLIDAYS  # bank holidays around ``at``: each routes as a Sunday
 
 
 def _in_window(t: dt.time, start: dt.time, end: dt.time) -> bool:
@@ -61,7 +77,7 @@ def rule_matches(rule: RuleSpec, ctx: RouteContext) -> bool:
         and (not rule.practices or ctx.practice_ods in rule.practices)
         and (rule.min_age is None or ctx.age >= rule.min_age)
         and (rule.max_age is None or ctx.age <= rule.max_age)
-        and (not rule.weekdays or local.weekday() in rule.weekdays)
+        and (not rule.weekdays or day_of_week(local.date(), ctx.holidays) in rule.weekdays)
         and (rule.from_time is None or rule.until_time is None or _in_window(local.time(), rule.from_time, rule.until_time))
         and (not rule.months or local.month in rule.months)
         and (rule.when_practice_full is None or rule.when_practice_full == ctx.practice_full)
@@ -76,14 +92,16 @@ def route_decide(rules: Sequence[RuleSpec], ctx: RouteContext) -> RuleSpec | Non
     return None
 
 
-def is_open(at: dt.datetime) -> bool:
-    """Whether the online form is open: weekdays 08:00-18:30 UK time."""
+def is_open(at: dt.datetime, holidays: Collection[dt.date] = NO_HOLIDAYS) -> bool:
+    """Whether the online form is open: weekdays 08:00-18:30 UK time, bank holidays excepted."""
     local = at.astimezone(LONDON)
-    return local.weekday() < 5 and OPENS <= local.time() < CLOSES
+    return is_working_day(local.date(), holidays) and OPENS <= local.time() < CLOSES
 
 
-def due_at(start: dt.datetime, minutes: int, *, working_hours: bool) -> dt.datetime:
-    """``start`` plus ``minutes``; with ``working_hours`` only weekday 08:00-18:30 minutes count."""
+def due_at(start: dt.datetime, minutes: int, *, working_hours: bool,
+           holidays: Collection[dt.date] = NO_HOLIDAYS) -> dt.datetime:
+    """``start`` plus ``minutes``; with ``working_hours`` only weekday 08:00-18:30 minutes count,
+    and none on a bank holiday."""
     if not working_hours:
         return start + dt.timedelta(minutes=minutes)
     remaining = dt.timedelta(minutes=minutes)
@@ -92,7 +110,7 @@ def due_at(start: dt.datetime, minutes: int, *, working_hours: bool) -> dt.datet
         day = cursor.date()
         opens = dt.datetime.combine(day, OPENS, tzinfo=LONDON)
         closes = dt.datetime.combine(day, CLOSES, tzinfo=LONDON)
-        if day.weekday() < 5 and cursor < closes:
+        if is_working_day(day, holidays) and cursor < closes:
             cursor = max(cursor, opens)
             if cursor + remaining <= closes:
                 return cursor + remaining

@@ -14,6 +14,7 @@ from collab.organisations.models import Organisation, Service
 from collab.patients.relationships import recent_since, service_lookup
 from collab.triage.defaults import ROUTE_ALSO_BOOKS
 from collab.triage.models import (
+    BankHoliday,
     PracticeCapacity,
     RequestKind,
     Route,
@@ -38,6 +39,21 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
 
 class MissingService(LookupError):
     pass
+
+
+# A routine target is ten working days; a year either side of the start covers any clock.
+BANK_HOLIDAY_WINDOW = dt.timedelta(days=400)
+
+
+def bank_holidays_around(at: dt.datetime) -> frozenset[dt.date]:
+    """England and Wales bank holidays from a week before ``at`` to a year and a bit after: one
+    small indexed query, made once per request by the caller and passed to ``routing``. Read
+    from the database each time (no per-process cache) so an import is seen at once by every
+    worker."""
+    day = at.astimezone(LONDON).date()
+    return frozenset(BankHoliday.objects.filter(
+        division=BankHoliday.ENGLAND_AND_WALES, date__gte=day - dt.timedelta(days=7),
+        date__lte=day + BANK_HOLIDAY_WINDOW).values_list("date", flat=True))
 
 
 def collaborative_of(org: Organisation) -> Organisation:

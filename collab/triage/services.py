@@ -342,10 +342,12 @@ def _check_per_patient(*, patient: Patient, practice: Organisation, at: dt.datet
 def _create(*, source: str, practice: Organisation, patient: Patient, details: RequestDetails, actor: Actor,
             submitted_by_id: int | None = None, referrer: ReferringService | None = None, screen: RedFlagScreen | None = None,
             external_reference: str = "", external_assessment: dict | None = None, count_caps: bool = True,
-            cap_override_reason: str = "", at: dt.datetime | None = None) -> TriageRequest:
+            cap_override_reason: str = "", at: dt.datetime | None = None,
+            holidays: frozenset[dt.date] | None = None) -> TriageRequest:
     """Caps apply to the practice's own front doors (online form, phone); a referral from 111 or
     A&E has been assessed already and is never capped."""
     at = at or timezone.now()
+    holidays = selectors.bank_holidays_around(at) if holidays is None else holidays
     if count_caps:
         _check_per_patient(patient=patient, practice=practice, at=at, override_reason=cap_override_reason)
         service, overflowed = _intake_service(practice=practice, kind=details.kind, at=at, online=source == Source.ONLINE)
@@ -362,7 +364,7 @@ def _create(*, source: str, practice: Organisation, patient: Patient, details: R
         contact_phone=details.contact_phone or patient.phone, contact_email=details.contact_email or patient.email,
         external_assessment=external_assessment, cap_override_reason=cap_override_reason[:200],
         intake_service=service, service=service, overflowed=overflowed,
-        respond_by=routing.due_at(at, target["minutes"], working_hours=target["working_hours"]),
+        respond_by=routing.due_at(at, target["minutes"], working_hours=target["working_hours"], holidays=holidays),
     )
     audit_record(actor=actor, action="triage.request.create", allowed=True, patient_id=patient.pk,
                  object_type="triage_request", object_id=request.pk,
@@ -370,12 +372,12 @@ def _create(*, source: str, practice: Organisation, patient: Patient, details: R
     return request
 
 
-def form_is_open(at: dt.datetime) -> bool:
-    """Weekdays 08:00-18:30 UK time. Outside production, COLLAB_TRIAGE_ALWAYS_OPEN=1 keeps the
-    form open so demos and browser tests work in the evening too."""
+def form_is_open(at: dt.datetime, holidays: frozenset[dt.date] | None = None) -> bool:
+    """Weekdays 08:00-18:30 UK time, bank holidays excepted. Outside production,
+    COLLAB_TRIAGE_ALWAYS_OPEN=1 keeps the form open so demos and browser tests work in the evening too."""
     if not settings.PRODUCTION and os.environ.get("COLLAB_TRIAGE_ALWAYS_OPEN") == "1":
         return True
-    return routing.is_open(at)
+    return routing.is_open(at, selectors.bank_holidays_around(at) if holidays is None else holidays)
 
 
 def request_submit_online(*, screen_id: int | None, practice_ods: str, nhs_number: str, date_of_birth: dt.date,
@@ -383,9 +385,10 @@ def request_submit_online(*, screen_id: int | None, practice_ods: str, nhs_numbe
     """A patient's (or someone on their behalf) online request: no login, red-flag screen first,
     form open weekdays 08:00-18:30."""
     at = at or timezone.now()
-    if not form_is_open(at):
-        raise Conflict("Online requests are open Monday to Friday, 8am to 6:30pm. If you need help now, use 111 online "
-                       "or call 111. In an emergency call 999.")
+    holidays = selectors.bank_holidays_around(at)
+    if not form_is_open(at, holidays):
+        raise Conflict("Online requests are open Monday to Friday, 8am to 6:30pm, except bank holidays. If you need "
+                       "help now, use 111 online or call 111. In an emergency call 999.")
     screen = RedFlagScreen.objects.filter(pk=screen_id, outcome=RedFlagScreen.Outcome.PASSED).first() if screen_id else None
     if screen is None or (at - screen.screened_at) > dt.timedelta(hours=2):
         raise TriageError("Answer the questions about urgent symptoms first", field="red_flags")
@@ -395,9 +398,9 @@ def request_submit_online(*, screen_id: int | None, practice_ods: str, nhs_numbe
         raise TriageError("Give a phone number or email address so we can contact you", field="contact_phone")
     with transaction.atomic():
         request = _create(source=Source.ONLINE, practice=practice, patient=patient, details=details, actor=PUBLIC,
-                          screen=screen, at=at)
+                          screen=screen, at=at, holidays=holidays)
         if request.kind == RequestKind.ADMIN:
-            _route_admin_by_rule(request=request, at=at)
+            _route_admin_by_rule(request=request, at=at, holidays=holidays)
         _after_commit_message(request.pk, PatientMessage.Purpose.ACKNOWLEDGEMENT)
     return request
 
@@ -416,11 +419,14 @@ def request_create_by_staff(*, actor: Actor, actor_org_kind: str, source: str, p
         raise NotPermitted("You cannot raise a request for this patient")
     details = _check_details(details)
     practice = patient.registered_practice
+    at = timezone.now()
+    holidays = selectors.bank_holidays_around(at)
     with transaction.atomic():
         request = _create(source=source, practice=practice, patient=patient, details=details, actor=actor,
-                          submitted_by_id=actor.user_id, cap_override_reason=(cap_override_reason or "").strip())
+                          submitted_by_id=actor.user_id, cap_override_reason=(cap_override_reason or "").strip(),
+                          at=at, holidays=holidays)
         if request.kind == RequestKind.ADMIN:
-            _route_admin_by_rule(request=request, at=request.submitted_at)
+            _route_admin_by_rule(request=request, at=request.submitted_at, holidays=holidays)
         _after_commit_message(request.pk, PatientMessage.Purpose.ACKNOWLEDGEMENT)
     return request
 
@@ -468,11 +474,12 @@ def request_from_referral(*, referrer: ReferringService, referral: Referral) -> 
     if TriageRequest.objects.filter(referrer=referrer, external_reference=referral.external_reference).exists():
         raise Conflict(f"Referral {referral.external_reference} has already been received", field="external_reference")
     actor = referrer_actor(referrer)
+    holidays = selectors.bank_holidays_around(timezone.now())
     with transaction.atomic():
         request = _create(source=referrer.source, practice=practice, patient=patient, details=details, actor=actor,
                           referrer=referrer, external_reference=referral.external_reference,
-                          external_assessment=referral.assessment, count_caps=False)
-        _apply_triage(request=request, actor=actor, method=Triage.Method.REFERRER, referrer=referrer,
+                          external_assessment=referral.assessment, count_caps=False, holidays=holidays)
+        _apply_triage(request=request, actor=actor, method=Triage.Method.REFERRER, referrer=referrer, holidays=holidays,
                       urgency=referral.urgency, route=referral.route, reason=referral.reason.strip(),
                       safety_netting=referral.safety_netting.strip(), at=request.submitted_at)
         _after_commit_message(request.pk, PatientMessage.Purpose.ACKNOWLEDGEMENT)
@@ -482,12 +489,14 @@ def request_from_referral(*, referrer: ReferringService, referral: Referral) -> 
 # ---------------------------------------------------------------- one triage
 
 
-def _route(*, request: TriageRequest, route: str, urgency: str, at: dt.datetime) -> tuple[RuleSet, routing.RuleSpec, Service | None]:
+def _route(*, request: TriageRequest, route: str, urgency: str, at: dt.datetime,
+           holidays: frozenset[dt.date]) -> tuple[RuleSet, routing.RuleSpec, Service | None]:
     rule_set = _rule_set(request.practice)
     ctx = routing.RouteContext(
         route=route, request_kind=request.kind, urgency=urgency, practice_ods=request.practice.ods_code,
         age=routing.age_on(request.patient.date_of_birth, at.astimezone(routing.LONDON).date()), at=at,
         practice_full=selectors.practice_is_full(practice=request.practice, kind=request.kind, at=at),
+        holidays=holidays,
     )
     rule = routing.route_decide(routing.specs(rule_set.rules.all()), ctx)
     if rule is None:
@@ -502,10 +511,13 @@ OOH_PRIORITY = {"emergency": "urgent", "urgent": "urgent", "soon": "less_urgent"
 
 def _apply_triage(*, request: TriageRequest, actor: Actor, method: str, urgency: str, route: str, reason: str,
                   safety_netting: str, at: dt.datetime, user_id: int | None = None, organisation_id: int | None = None,
-                  referrer: ReferringService | None = None) -> Triage:
-    rule_set, rule, service = _route(request=request, route=route, urgency=urgency, at=at)
+                  referrer: ReferringService | None = None, holidays: frozenset[dt.date] | None = None) -> Triage:
+    if holidays is None:  # one query covers the routing moment and the clock from submission
+        holidays = selectors.bank_holidays_around(min(at, request.submitted_at))
+    rule_set, rule, service = _route(request=request, route=route, urgency=urgency, at=at, holidays=holidays)
     target = rule_set.targets[urgency]
-    respond_by = routing.due_at(request.submitted_at, target["minutes"], working_hours=target["working_hours"])
+    respond_by = routing.due_at(request.submitted_at, target["minutes"], working_hours=target["working_hours"],
+                                holidays=holidays)
     emergency = route == Route.EMERGENCY
     # The conditional update is the guarantee: only one triage leaves "awaiting triage".
     moved = TriageRequest.objects.filter(pk=request.pk, status=TriageRequest.Status.AWAITING_TRIAGE).update(
@@ -539,8 +551,8 @@ def _apply_triage(*, request: TriageRequest, actor: Actor, method: str, urgency:
     return triage
 
 
-def _route_admin_by_rule(*, request: TriageRequest, at: dt.datetime) -> Triage:
-    return _apply_triage(request=request, actor=Actor(None, "rules", "rule", None, "", channel="system"),
+def _route_admin_by_rule(*, request: TriageRequest, at: dt.datetime, holidays: frozenset[dt.date] | None = None) -> Triage:
+    return _apply_triage(holidays=holidays, request=request, actor=Actor(None, "rules", "rule", None, "", channel="system"),
                          method=Triage.Method.RULE, urgency=Urgency.ROUTINE, route=Route.PRACTICE,
                          reason=f"Admin request ({AdminType(request.admin_type).label.lower()}) routed by rule",
                          safety_netting="If this becomes a medical problem, contact the practice or 111.", at=at)

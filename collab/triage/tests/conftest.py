@@ -8,7 +8,7 @@ from collab.triage.tests.factories import network
 @pytest.fixture
 def form_open(monkeypatch):
     """The online form's opening hours are tested in test_routing; elsewhere keep it open."""
-    monkeypatch.setattr(routing, "is_open", lambda at: True)
+    monkeypatch.setattr(routing, "is_open", lambda at, holidays=(): True)
 
 
 @pytest.fixture
