@@ -12,6 +12,7 @@ pages = [
     path("request/sent/", views.sent, name="sent"),
     # Staff.
     path("queue/", views.queue, name="queue"),
+    path("queue/list/", views.queue_list, name="queue_list"),
     path("requests/new/", views.request_new, name="request_new"),
     path("requests/<int:request_id>/", views.request_detail, name="request"),
     path("requests/<int:request_id>/triage/", views.triage, name="triage"),

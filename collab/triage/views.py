@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -139,15 +140,24 @@ def sent(request):
 # ------------------------------------------------------------------ queues
 
 
-@role_required(*QUEUE_STAFF)
-def queue(request):
+# How often the queue page re-fetches its list (seconds); the script reads it from a data attribute.
+QUEUE_REFRESH_SECONDS = 30
+
+
+def _queue_context(request, *, complain: bool) -> dict:
+    """The queue's rows for the acting organisation, audited: every patient listed is one audit row.
+
+    The page and its live-refresh fragment both come through here, so they list, and audit, the same.
+    ``complain`` adds the "choose one of your services" message (the page only: a fragment fetched in the
+    background must not leave a message for the next page).
+    """
     org = request.acting.organisation
     choices = selectors.services_with_queues(org)
     chosen = None
     raw = request.GET.get("service", "")
     if raw:
         chosen = next((s for s in choices if str(s.pk) == raw), None)
-        if chosen is None:
+        if chosen is None and complain:
             messages.error(request, "Choose one of your services")
     if chosen is None and org.kind == "practice" and choices:
         chosen = choices[0]
@@ -161,9 +171,25 @@ def queue(request):
     audit_list_view(actor=_actor(request), patient_ids=[r.patient_id for r in rows],
                     reason="triage queue", object_type="triage_queue")
     breached = [r.pk for r in rows if selectors.is_breached(r, now)]
-    return render(request, "triage/queue.jinja", _ctx(
+    query = f"?service={chosen.pk}" if chosen is not None else ""
+    return _ctx(
         "Triage queue", rows=rows, heading=heading, services=choices, chosen=chosen, breached=set(breached),
-        breach_count=len(breached), now=now, at_collaborative=org.kind == "collaborative"))
+        breach_count=len(breached), now=now, at_collaborative=org.kind == "collaborative",
+        refresh_href=reverse("triage:queue") + query, fragment_href=reverse("triage:queue_list") + query,
+        refresh_seconds=QUEUE_REFRESH_SECONDS)
+
+
+@role_required(*QUEUE_STAFF)
+def queue(request):
+    return render(request, "triage/queue.jinja", _queue_context(request, complain=True))
+
+
+@role_required(*QUEUE_STAFF)
+@require_http_methods(["GET"])
+def queue_list(request):
+    """Just the queue's list, for the page's live refresh: the same people may fetch it, and it is
+    audited exactly as the page is (one row per patient listed, on every fetch)."""
+    return render(request, "triage/_queue_list.jinja", _queue_context(request, complain=False))
 
 
 @role_required(*REQUEST_TAKERS, where="practice")

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -6,7 +7,7 @@ from django.utils import timezone
 from collab.accounts.models import Role
 from collab.booking.tests.test_pages import act_as
 from collab.core.models import AuditEvent
-from collab.core.tests.factories import hub_session
+from collab.core.tests.factories import RoleAssignmentFactory, hub_session
 from collab.triage.models import PracticeCapacity, RedFlagScreen, RuleSet, TriageRequest
 from collab.triage.tests.factories import by_phone, hub_role, patient, practice_role, triaged
 
@@ -161,3 +162,58 @@ def test_queue_pages_for_the_collaborative(client, net):
     assert r.status_code == 200 and b"Waiting for triage across the collaborative" in r.content
     r = client.get(f"/triage/queue/?service={net.hub.pk}")
     assert r.status_code == 200
+
+
+# ------------------------------------------------------------------ the queue's live refresh
+
+
+def _queue_list_html(html: str) -> str:
+    """The queue's list as the page or the fragment renders it, without the minute it was made."""
+    start = html.index('<div id="queue-list"')
+    end = html.index("</div>", start) + len("</div>")
+    return re.sub(r'data-updated="[0-9:]*"', "", html[start:end])
+
+
+def test_the_queue_fragment_lists_what_the_page_lists_and_audits_each_patient_once_per_fetch(client, net):
+    first, second = patient(net), patient(net)
+    a, b = by_phone(net, first), by_phone(net, second)
+    act_as(client, practice_role(net))
+    page = client.get("/triage/queue/")
+    assert page.status_code == 200
+    page_html = page.content.decode()
+    # The page names the fragment for its script, and keeps a plain link for when there is no script.
+    assert f'data-queue-refresh="/triage/queue/list/?service={net.practice_service.pk}"' in page_html
+    assert f'<a href="/triage/queue/?service={net.practice_service.pk}" id="queue-refresh-link">Refresh the queue</a>' in page_html
+    audited = AuditEvent.objects.filter(action="patient.list", object_type="triage_queue")
+    before = audited.count()
+
+    r = client.get("/triage/queue/list/")
+    assert r.status_code == 200
+    fragment = r.content.decode()
+    assert "<html" not in fragment and "<h1" not in fragment  # just the list
+    assert a.reference in fragment and b.reference in fragment
+    assert _queue_list_html(fragment) == _queue_list_html(page_html)
+    # Every patient listed, audited once for this fetch, as the page does.
+    assert audited.count() == before + 2
+    assert sorted(audited.order_by("-pk").values_list("patient_id", flat=True)[:2]) == sorted([first.pk, second.pk])
+    client.get("/triage/queue/list/")
+    assert audited.filter(patient_id=first.pk).count() == 3  # page, fetch, fetch
+    # Only GET.
+    assert client.post("/triage/queue/list/").status_code == 405
+
+
+def test_the_queue_fragment_is_refused_as_the_page_is(client, net):
+    by_phone(net, patient(net))
+    audited = AuditEvent.objects.filter(action="patient.list")
+    # Not signed in: to sign-in, nothing listed.
+    r = client.get("/triage/queue/list/")
+    assert r.status_code == 302 and "/triage/queue/list/" in r["Location"]
+    # A role that may not see the queue (an analyst) is refused both, and nobody is listed or audited as shown.
+    # (The page does not write an audit row for a refusal; neither does the fragment.)
+    act_as(client, RoleAssignmentFactory(organisation=net.collaborative, role=Role.ANALYST))
+    before = AuditEvent.objects.count()
+    page = client.get("/triage/queue/")
+    r = client.get("/triage/queue/list/")
+    assert page.status_code == 403 and r.status_code == 403
+    assert b"queue-list" not in r.content and b"data-reference" not in r.content
+    assert AuditEvent.objects.count() == before and not audited.exists()
