@@ -4,9 +4,12 @@ booking and a consultation; and a 111 referral through the intake endpoint."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.system.test_journeys import assert_accessible, sign_in_as
 
@@ -131,3 +134,58 @@ def test_a_111_referral_arrives_through_the_intake_endpoint(server):
         "WHERE r.reference = ?", (body["reference"],))
     assert [tuple(x) for x in rows] == [("referrer", True)]
     assert httpx.post(url, json=referral, headers=headers, timeout=10).status_code == 409
+
+
+def _faster_queue(route):
+    """The queue page as served, but refreshing every second rather than every 30 (its data attribute)."""
+    response = route.fetch()
+    body = response.text()
+    assert 'data-refresh-seconds="30"' in body
+    route.fulfill(response=response, body=body.replace('data-refresh-seconds="30"', 'data-refresh-seconds="1"'))
+
+
+@pytest.mark.browser
+def test_the_queue_shows_a_new_request_without_a_reload(browser, server):
+    nhs_number, _ = _patient(server, "M81026", 11)
+    # Given a GP watching the practice's queue
+    gp = browser.new_context(base_url=server.url).new_page()
+    gp.set_default_timeout(15_000)
+    sign_in_as(gp, "gareth.gp")
+    gp.route(lambda url: urlsplit(url).path == "/triage/queue/", _faster_queue)
+    gp.goto("/triage/queue/")
+    assert gp.is_visible("#queue-live") and gp.is_visible("#queue-refresh-link")
+    assert gp.inner_text("#queue-updated").startswith("Updated ")
+    gp.evaluate("window.stillTheSamePage = true")
+    assert_accessible(gp)
+
+    # When a receptionist takes a phone request for one of its patients, in another session
+    desk = browser.new_context(base_url=server.url).new_page()
+    sign_in_as(desk, "rachel.reception")
+    desk.goto("/triage/requests/new/")
+    desk.check("input[name=source][value=phone]")
+    desk.fill("#id_nhs_number", nhs_number)
+    desk.check("input[name=kind][value=medical]")
+    desk.fill("#id_description", "Browser test: live queue, earache since yesterday")
+    desk.click("button:has-text('Add request')")
+    desk.wait_for_url(re.compile(r".*/triage/requests/\d+/$"))
+    reference = re.search(r"Request (\S+) added", desk.inner_text("main")).group(1)
+
+    # Then, without a reload, the GP's queue shows it, marked new, and says so politely
+    row = gp.locator(f"#queue tr[data-reference='{reference}']")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("New")
+    announcer = gp.locator("#queue-announcer")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    expect(announcer).to_contain_text(re.compile(r"Queue updated: \d+ waiting, 1 new"))
+    assert gp.evaluate("window.stillTheSamePage") is True
+    assert gp.is_hidden("#queue-refresh-error")
+    assert_accessible(gp)
+
+    # And when the queue cannot be fetched, it says so and keeps the list on screen
+    gp.route(lambda url: urlsplit(url).path == "/triage/queue/list/", lambda route: route.abort())
+    expect(gp.locator("#queue-refresh-error")).to_be_visible()
+    expect(gp.locator("#queue-refresh-error")).to_contain_text("The queue could not be updated")
+    expect(row).to_be_visible()
+    assert_accessible(gp)
+    gp.context.close()
+    desk.context.close()
