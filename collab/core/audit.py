@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
 from django.db import connection
@@ -26,6 +27,12 @@ class Actor:
     # The service acted in (hub, out of hours...), when the role names one; "" = the organisation.
     service_id: int | None = None
     service_kind: str = ""
+
+
+def cli_actor() -> Actor:
+    """The operating-system user running a management command, as the audit trail names them."""
+    return Actor(user_id=None, username=f"cli:{getpass.getuser()}"[:150], role="", organisation_id=None,
+                 organisation_ods="", channel="cli")
 
 
 def audit_row(

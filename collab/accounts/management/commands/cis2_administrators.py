@@ -4,15 +4,13 @@ The permission is given from the server's command line, by whoever runs the depl
 page administers accounts; each change is audited (channel "cli").
 """
 
-import getpass
-
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
 
 from collab.accounts.models import User
-from collab.core.audit import Actor, audit_record
+from collab.core.audit import audit_record, cli_actor
 
 
 class Command(BaseCommand):
@@ -30,8 +28,7 @@ class Command(BaseCommand):
             user = User.objects.filter(username=username, is_active=True).first()
             if user is None:
                 raise CommandError(f"No active user {username!r}")
-            actor = Actor(user_id=None, username=f"cli:{getpass.getuser()}"[:150], role="", organisation_id=None,
-                          organisation_ods="", channel="cli")
+            actor = cli_actor()
             with transaction.atomic():
                 if grant:
                     user.user_permissions.add(permission)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
-
 from django.core.management.base import BaseCommand, CommandError
 
-from collab.core.audit import Actor
+from collab.core.audit import cli_actor
 from collab.triage.bank_holidays import DIVISION, BankHolidayImportError, bank_holidays_import, read
 
 
@@ -25,8 +23,7 @@ class Command(BaseCommand):
             holidays = read(file)
         except BankHolidayImportError as exc:
             raise CommandError(f"refused, nothing imported: {exc}") from exc
-        actor = Actor(user_id=None, username=f"cli:{getpass.getuser()}"[:150], role="", organisation_id=None,
-                      organisation_ods="", channel="cli")
+        actor = cli_actor()
         r = bank_holidays_import(holidays=holidays, actor=actor, source=str(file)[:100])
         self.stdout.write(f"{DIVISION}: {r.holidays} bank holidays, {r.first:%d %b %Y} to {r.last:%d %b %Y}")
         self.stdout.write(self.style.SUCCESS(
