@@ -43,25 +43,33 @@ SECURITY = ("Content-Security-Policy", "Strict-Transport-Security", "Referrer-Po
             "X-Content-Type-Options")
 
 
-def _call(method: str, path: str, *, body: bytes = b"", host: str = "testserver", **headers) -> tuple[int, dict, bytes]:
+def _serve(app, method: str, path: str, *, body: bytes, host: str = "testserver", secure: bool = True,
+           content_length: str | None = None, **headers) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Call a WSGI application as granian would: (status line, headers, body)."""
     environ = {
         "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
         "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host,
-        "HTTP_X_FORWARDED_PROTO": "https", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/fhir+json",
-        **{"HTTP_" + k.upper(): v for k, v in headers.items()},
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+        "CONTENT_LENGTH": str(len(body)) if content_length is None else content_length,
+        "CONTENT_TYPE": "application/fhir+json", **{"HTTP_" + k.upper(): v for k, v in headers.items()},
     }
+    if secure:
+        environ["HTTP_X_FORWARDED_PROTO"] = "https"
     seen: dict = {}
 
     def start_response(status, response_headers, exc_info=None):
-        seen["status"] = int(status.split()[0])
-        seen["headers"] = response_headers
+        seen["status"], seen["headers"] = status, response_headers
 
-    content = b"".join(wsgi.application(environ, start_response))
+    content = b"".join(app(environ, start_response))
+    return seen["status"], seen["headers"], content
+
+
+def _call(method: str, path: str, *, body: bytes = b"", host: str = "testserver", **headers) -> tuple[int, dict, bytes]:
+    status, response_headers, content = _serve(wsgi.application, method, path, body=body, host=host, **headers)
     names: dict[str, list[str]] = {}
-    for k, v in seen["headers"]:
+    for k, v in response_headers:
         names.setdefault(k.lower(), []).append(v)
-    return seen["status"], names, content
+    return int(status.split()[0]), names, content
 
 
 def test_the_api_is_served_by_the_lean_chain_and_pages_by_the_full_one():
@@ -136,26 +144,12 @@ def _booking_body(slot_id, nhs_number: str, description: str = "Cough") -> bytes
                                                                  "value": nhs_number}}}]}).encode()
 
 
-def _served(app, method: str, *, body: bytes, host: str = "testserver", secure: bool = True,
-            content_length: str | None = None, **headers) -> tuple[str, dict, bytes]:
-    environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": "/fhir/Appointment", "QUERY_STRING": "", "SCRIPT_NAME": "",
-        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host,
-        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
-        "CONTENT_LENGTH": str(len(body)) if content_length is None else content_length,
-        "CONTENT_TYPE": "application/fhir+json", **{"HTTP_" + k.upper(): v for k, v in headers.items()},
-    }
-    if secure:
-        environ["HTTP_X_FORWARDED_PROTO"] = "https"
-    seen: dict = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        seen["status"], seen["headers"] = status, response_headers
-
-    content = b"".join(app(environ, start_response))
-    names = {k.lower(): v for k, v in seen["headers"]}
-    assert len(names) == len(seen["headers"]), "a header sent twice"
-    return seen["status"], names, content
+def _served(app, method: str, *, body: bytes, **kwargs) -> tuple[str, dict, bytes]:
+    """POST /fhir/Appointment (or ``method``) to ``app``: (status line, headers by lower-case name, body)."""
+    status, response_headers, content = _serve(app, method, "/fhir/Appointment", body=body, **kwargs)
+    names = {k.lower(): v for k, v in response_headers}
+    assert len(names) == len(response_headers), "a header sent twice"
+    return status, names, content
 
 
 def _comparable(status: str, headers: dict, content: bytes) -> tuple:
