@@ -25,7 +25,7 @@ from django.utils import timezone
 from collab.accounts.models import Role, RoleAssignment, User
 from collab.accounts.services import actor_from_assignment, api_token_create
 from collab.booking.models import Appointment, DeliveryChannel, HubSession, Slot, UsageEntry
-from collab.core.audit import audit_row
+from collab.core.audit import Actor, audit_row
 from collab.core.models import AuditEvent
 from collab.organisations.models import Organisation, Service
 from collab.patients.access import Action
@@ -125,6 +125,8 @@ def seed_network(
 
         progress("history")
         booked_before = 0
+        # Each practice's care navigator books its patients, over the API.
+        navigators = {a.organisation_id: actor_from_assignment(a, channel="api") for a in reception_assignments}
         today = timezone.localdate()
         for d in range(history_days, 0, -1):
             batch = day_of_slots(today - dt.timedelta(days=d))
@@ -132,7 +134,7 @@ def seed_network(
             for s in booked:
                 s.status = Slot.Status.BUSY
             Slot.objects.bulk_create(batch, batch_size=5000)
-            booked_before += _history(booked, patients, surgeries, reception_assignments, rng)
+            booked_before += _history(booked, patients, navigators, rng)
 
         progress("sessions and slots")
         slots = 0
@@ -153,16 +155,13 @@ def seed_network(
     }
 
 
-def _history(booked: list[Slot], patients: list[Patient], surgeries: list[Organisation],
-             reception_assignments: list[RoleAssignment], rng: random.Random) -> int:
+def _history(booked: list[Slot], patients: list[Patient], navigators: dict[int, Actor], rng: random.Random) -> int:
     """Completed appointments in ``booked`` (past slots), each booked by its practice's care
     navigator over the API the day before, with its usage row and audit row, as a booking writes."""
-    index = {p.pk: i for i, p in enumerate(surgeries)}
-    actors = [actor_from_assignment(a, channel="api") for a in reception_assignments]
     appointments = []
     for s in booked:
         patient = rng.choice(patients)
-        actor = actors[index[patient.registered_practice_id]]
+        actor = navigators[patient.registered_practice_id]
         created = s.starts_at - dt.timedelta(hours=rng.randint(1, 20))
         appointments.append(Appointment(
             slot=s, patient=patient, practice_id=patient.registered_practice_id, booked_by_id=actor.user_id,
@@ -177,7 +176,7 @@ def _history(booked: list[Slot], patients: list[Patient], surgeries: list[Organi
         for a in appointments
     ], batch_size=5000)
     AuditEvent.objects.bulk_create([
-        AuditEvent(**audit_row(actor=actors[index[a.practice_id]], action=Action.BOOK, allowed=True,
+        AuditEvent(**audit_row(actor=navigators[a.practice_id], action=Action.BOOK, allowed=True,
                                patient_id=a.patient_id, reason="registered practice",
                                object_type="appointment", object_id=a.pk, occurred_at=a.created_at))
         for a in appointments
