@@ -39,7 +39,8 @@ def test_requests_in_every_state_are_exported_and_counted_by_route(net, form_ope
     emergency = triaged(net, patient(net), route="emergency", urgency="emergency")
     admin = online(net, patient(net), kind=RequestKind.ADMIN)  # routed by rule, no clinician
     hub_gp = hub_role(net)
-    booked = triaged(net, patient(net), route="hub", urgency="urgent", clinician=hub_gp)
+    # Not "urgent": urgent means today, and after 23:00 a slot an hour away is tomorrow.
+    booked = triaged(net, patient(net), route="hub", urgency="soon", clinician=hub_gp)
     hub_session(start=timezone.now() + dt.timedelta(hours=1))
     services.triage_book(actor=actor(hub_gp), actor_org_kind="collaborative", request=booked,
                          slot_id=selectors.earliest_suitable_slot(request=booked).pk)
