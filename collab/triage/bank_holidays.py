@@ -93,13 +93,22 @@ def parse(data: object) -> dict[dt.date, str]:
 
 def read(path: str | Path) -> dict[dt.date, str]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
         raise BankHolidayImportError([f"{path}: cannot be read ({exc})"]) from exc
+    return read_bytes(raw, name=str(path))
+
+
+def read_bytes(raw: bytes, *, name: str) -> dict[dt.date, str]:
+    """``parse`` for a file's bytes (a path read, or an upload): every fault names ``name``."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BankHolidayImportError([f"{name}: not UTF-8 text (byte {exc.start})"]) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BankHolidayImportError([f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"]) from exc
+        raise BankHolidayImportError([f"{name}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"]) from exc
     return parse(data)
 
 

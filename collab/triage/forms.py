@@ -152,3 +152,20 @@ class TargetsForm(forms.Form):
             self.fields[f"target_{key}"] = forms.IntegerField(min_value=1, max_value=60 * 24 * 60, error_messages={
                 "required": "Enter a target in minutes", "invalid": "Enter a whole number of minutes"})
             self.fields[f"working_{key}"] = forms.BooleanField(required=False)
+
+
+class BankHolidayFileForm(forms.Form):
+    """An upload of GOV.UK's bank-holidays.json (about 20 KB; anything over 1 MB is not it)."""
+
+    MAX_BYTES = 1024 * 1024
+
+    file = forms.FileField(
+        error_messages={"required": "Choose GOV.UK's bank-holidays.json file",
+                        "empty": "The chosen file is empty: choose GOV.UK's bank-holidays.json"})
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                f"The chosen file is {f.size // 1024} KB: GOV.UK's bank-holidays.json is under 1 MB")
+        return f

@@ -56,6 +56,21 @@ def bank_holidays_around(at: dt.datetime) -> frozenset[dt.date]:
         date__lte=day + BANK_HOLIDAY_WINDOW).values_list("date", flat=True))
 
 
+# GOV.UK publishes the next year's holidays well before this point: fewer days known ahead than
+# this and the bank holidays page asks a hub manager to import the file.
+BANK_HOLIDAYS_RUNNING_OUT = dt.timedelta(days=90)
+
+
+def bank_holiday_calendar(*, today: dt.date, upcoming: int = 12) -> dict:
+    """What routing and the triage clocks know of bank holidays: the next ``upcoming`` from
+    ``today``, the last date known, and whether that is near enough to need an import."""
+    ew = BankHoliday.objects.filter(division=BankHoliday.ENGLAND_AND_WALES)
+    next_ones = list(ew.filter(date__gte=today).order_by("date")[:upcoming])
+    last = ew.order_by("-date").values_list("date", flat=True).first()
+    return {"upcoming": next_ones, "known_until": last,
+            "running_out": last is None or last - today < BANK_HOLIDAYS_RUNNING_OUT}
+
+
 def collaborative_of(org: Organisation) -> Organisation:
     return org.collaborative()
 

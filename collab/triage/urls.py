@@ -24,6 +24,8 @@ pages = [
     path("rules/", views.rules, name="rules"),
     path("rules/edit/", views.rules_edit, name="rules_edit"),
     path("figures/", views.figures, name="figures"),
+    path("bank-holidays/", views.bank_holidays, name="bank_holidays"),
+    path("bank-holidays/import/", views.bank_holidays_upload, name="bank_holidays_upload"),
 ]
 urlpatterns = [
     path("", include((pages, "triage"))),

@@ -16,12 +16,20 @@ from collab.accounts.rules import role_required
 from collab.accounts.services import actor_from_assignment
 from collab.core.audit import audit_list_view
 from collab.core.forms import error_list, field_error
+from collab.core.jinja import format_date
 from collab.organisations.models import Service
 from collab.patients.access import AccessDenied, Action, access_patient
 from collab.patients.selectors import patient_by_nhs_number
 from collab.triage import selectors, services
+from collab.triage.bank_holidays import (
+    MAX_ERRORS,
+    BankHolidayImportError,
+    bank_holidays_import,
+    read_bytes,
+)
 from collab.triage.defaults import AWAITING_TRIAGE, RED_FLAGS_111, RED_FLAGS_999
 from collab.triage.forms import (
+    BankHolidayFileForm,
     CapacityForm,
     CloseForm,
     OnlineRequestForm,
@@ -410,8 +418,11 @@ def capacity(request):
 
 # ------------------------------------------------------------------ routing rules
 
+# Who may read the routing rules and the bank holidays they use; only a hub manager changes them.
+RULE_READERS = (Role.HUB_MANAGER, Role.GP, Role.ADVANCED_NURSE_PRACTITIONER)
 
-@role_required(Role.HUB_MANAGER, Role.GP, Role.ADVANCED_NURSE_PRACTITIONER, where="hub")
+
+@role_required(*RULE_READERS, where="hub")
 def rules(request):
     collaborative = request.acting.organisation
     versions = list(selectors.rule_sets(collaborative)[:50])
@@ -479,6 +490,43 @@ def rules_edit(request):
         current=current, errors=[{"text": t, "href": "#maincontent"} for t in extra], routes=Route.choices,
         kinds=RequestKind.choices, service_kinds=[("", "None: A&E or 999"), *Service.Kind.choices],
         full_choices=RoutingRule.PracticeFull.choices, back_href="/triage/rules/"), status=status)
+
+
+# ------------------------------------------------------------------ bank holidays
+
+def _bank_holidays_page(request, form: BankHolidayFileForm, errors: list[dict], status: int = 200):
+    return render(request, "triage/bank_holidays.jinja", _ctx(
+        "Bank holidays", calendar=selectors.bank_holiday_calendar(today=timezone.localdate()), form=form,
+        can_import=request.acting.role == Role.HUB_MANAGER, errors=errors, back_href=reverse("triage:rules")),
+        status=status)
+
+
+@role_required(*RULE_READERS, where="hub")
+def bank_holidays(request):
+    return _bank_holidays_page(request, BankHolidayFileForm(), [])
+
+
+@role_required(Role.HUB_MANAGER, where="hub")
+@require_POST
+def bank_holidays_upload(request):
+    """GOV.UK's bank-holidays.json, checked whole: any fault refuses it, each named, nothing written."""
+    form = BankHolidayFileForm(request.POST, request.FILES)
+    extra: list[str] = []
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            holidays = read_bytes(upload.read(), name=upload.name)
+        except BankHolidayImportError as e:
+            extra = e.errors[:MAX_ERRORS]
+            if len(e.errors) > MAX_ERRORS:
+                extra.append(f"and {len(e.errors) - MAX_ERRORS} more faults")
+        else:
+            r = bank_holidays_import(holidays=holidays, actor=_actor(request), source=f"upload {upload.name}"[:100])
+            messages.info(request, f"Imported {r.holidays} bank holidays, {format_date(r.first)} to {format_date(r.last)}: "
+                                   f"{r.added} added, {r.updated} updated, {r.removed} removed")
+            return redirect("triage:bank_holidays")
+    errors = error_list(form) + [{"text": t, "href": "#id_file"} for t in extra]
+    return _bank_holidays_page(request, form, errors, status=400)
 
 
 # ------------------------------------------------------------------ figures
