@@ -189,3 +189,55 @@ def test_the_queue_shows_a_new_request_without_a_reload(browser, server):
     assert_accessible(gp)
     gp.context.close()
     desk.context.close()
+
+
+@pytest.mark.browser
+def test_the_queue_does_not_update_while_paused_typing_or_hidden(browser, server):
+    # Given the triage GP on the collaborative's queue, refreshing every second, counting its fetches
+    tara = browser.new_context(base_url=server.url).new_page()
+    tara.set_default_timeout(15_000)
+    sign_in_as(tara, "tara.triagegp")
+    tara.route(lambda url: urlsplit(url).path == "/triage/queue/", _faster_queue)
+    fetches: list[str] = []
+    tara.on("request", lambda r: fetches.append(r.url) if urlsplit(r.url).path == "/triage/queue/list/" else None)
+    tara.goto("/triage/queue/")
+    tara.wait_for_timeout(2_500)
+    assert len(fetches) >= 1  # it is refreshing
+
+    def quiet_for(ms: int) -> int:
+        before = len(fetches)
+        tara.wait_for_timeout(ms)
+        return len(fetches) - before
+
+    # While a form control in the queue has focus, nothing is fetched (the list must not move under a choice)
+    tara.focus("#id_service")
+    assert quiet_for(3_000) == 0
+    tara.locator("#id_service").blur()
+    tara.wait_for_timeout(2_500)
+    assert len(fetches) >= 2
+
+    # While the tab is hidden, nothing is fetched; on coming back a stale list is fetched at once
+    tara.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    assert quiet_for(3_000) == 0
+    before = len(fetches)
+    tara.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    tara.wait_for_timeout(700)
+    assert len(fetches) > before
+
+    # "Stop updating" stops it (WCAG 2.2.2) until "Start updating"
+    tara.click("#clock-toggle")
+    expect(tara.locator("#clock-toggle")).to_have_text("Start updating")
+    tara.locator("#clock-toggle").blur()
+    assert quiet_for(3_000) == 0
+    tara.click("#clock-toggle")
+    expect(tara.locator("#clock-toggle")).to_have_text("Stop updating")
+    tara.locator("#clock-toggle").blur()
+    tara.wait_for_timeout(1_500)
+    assert len(fetches) > before + 1
+    tara.context.close()
