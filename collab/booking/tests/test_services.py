@@ -48,7 +48,8 @@ def book(assignment, slot, patient, reason="Chest infection"):
 def test_a_session_makes_its_slots(session):
     slots = list(session.slots.order_by("starts_at"))
     assert len(slots) == 4
-    assert [s.starts_at.strftime("%H:%M") for s in slots] == ["09:00", "09:15", "09:30", "09:45"]
+    # In local time: in British Summer Time 09:00 is 08:00 UTC.
+    assert [timezone.localtime(s.starts_at).strftime("%H:%M") for s in slots] == ["09:00", "09:15", "09:30", "09:45"]
     assert all(s.status == "free" and s.is_pooled for s in slots)
 
 
