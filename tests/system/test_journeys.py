@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -24,6 +25,11 @@ def sign_in_as(page, username: str):
     page.wait_for_url("**/")
 
 
+def london_today() -> dt.date:
+    """Today where the practices are: from 23:00 UTC in summer the machine's date is a day behind."""
+    return dt.datetime.now(ZoneInfo("Europe/London")).date()
+
+
 def next_weekday(after: dt.date) -> dt.date:
     d = after + dt.timedelta(days=1)
     while d.weekday() >= 5:
@@ -41,11 +47,13 @@ def sams_booked_appointment(server, practice_ods: str) -> tuple[int, dt.date]:
     appointment_id, starts_at = rows[0][0], rows[0][1]
     if isinstance(starts_at, str):
         starts_at = dt.datetime.fromisoformat(starts_at)
-    return appointment_id, starts_at.astimezone(dt.timezone(dt.timedelta(0))).date()
+    if starts_at.tzinfo is None:  # SQLite's text: stored in UTC
+        starts_at = starts_at.replace(tzinfo=dt.UTC)
+    return appointment_id, starts_at.astimezone(ZoneInfo("Europe/London")).date()
 
 
 def test_practice_manager_buys_capacity_and_hub_manager_approves(browser, server):
-    day = next_weekday(dt.date.today())
+    day = next_weekday(london_today())
     # Given the practice manager of Hereford Medical Group
     manager = browser.new_context(base_url=server.url).new_page()
     sign_in_as(manager, "priya.manager")
@@ -250,11 +258,11 @@ def test_practice_sees_todays_duty_doctor_and_hub_manager_pages_are_accessible(b
     for link in ["Hub use by practice", "Duty doctors"]:
         hub.click(f"header >> text={link}")
         assert_accessible(hub)
-    since = (dt.date.today() - dt.timedelta(days=14)).isoformat()
-    csv_text = hub.request.get(f"/hub/usage/?format=csv&start={since}&end={dt.date.today().isoformat()}").text()
+    since = (london_today() - dt.timedelta(days=14)).isoformat()
+    csv_text = hub.request.get(f"/hub/usage/?format=csv&start={since}&end={london_today().isoformat()}").text()
     assert csv_text.splitlines()[0] == "ods_code,practice,appointments,reserved,pooled,minutes"
     assert len(csv_text.splitlines()) == 20  # header + the 19 practices, all of which used the hub
     practice = browser.new_context(base_url=server.url).new_page()
     sign_in_as(practice, "rachel.reception")
-    if dt.date.today().weekday() < 5:
+    if london_today().weekday() < 5:
         assert practice.locator("#duty-doctor").inner_text() == "Sam Okafor"
