@@ -29,13 +29,15 @@ $(ASSETS): frontend/node_modules/nhsuk-frontend/package.json
 demo: setup
 	$(BIN)/collab demo
 
-## test: set everything up (chromium included) and run every test on the database DATABASE_URL names (SQLite if unset)
+## test: set everything up (chromium included) and run every test on the database DATABASE_URL names (SQLite if unset);
+## on SQLite, the tests again at two clock edges (scripts/test-at-clock-edges)
 test: setup
 	scripts/ensure-chromium
 	$(BIN)/ruff check collab tests conftest.py $(wildcard bench)
 	$(BIN)/collab makemigrations --check --dry-run
 	$(BIN)/python scripts/audit-dependencies
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,scripts/test-at-clock-edges)
 
 ## security: dependencies against known vulnerabilities (bandit and the deploy checks run in pytest: tests/security)
 security: setup
