@@ -195,7 +195,9 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
             done = day != today and rng.random() < 0.8
             contact = triaged_at + dt.timedelta(minutes=rng.randint(5, 300)) if done or rng.random() < 0.3 else None
             if contact and contact > now:
+                # Not yet happened: just after midnight, yesterday's evening calls are still to come.
                 contact = None
+            closed = done and contact is not None
             Triage.objects.create(
                 request=req, number=1, triaged_at=triaged_at, method=method, triaged_by=by,
                 role=Role.GP if by else ("rule" if method == Triage.Method.RULE else source),
@@ -205,11 +207,9 @@ def seed_triage_demo(*, rng: random.Random, today: dt.date, now: dt.datetime, co
                 rule_set=rule_set, rule_position=position, service=service, respond_by=respond_by,
             )
             TriageRequest.objects.filter(pk=req.pk).update(
-                status="closed" if done else "waiting", service=service, urgency=urgency, route=route,
+                status="closed" if closed else "waiting", service=service, urgency=urgency, route=route,
                 urgency_rank=URGENCY_RANK[urgency],
                 respond_by=respond_by, triaged_at=triaged_at, first_contact_at=contact,
-                closed_at=contact if done and contact else None, outcome="Advice given by phone" if done and contact else "",
+                closed_at=contact if closed else None, outcome="Advice given by phone" if closed else "",
             )
-            if done and not contact:
-                TriageRequest.objects.filter(pk=req.pk).update(status="waiting")
     return {"triage_requests": made, "enhanced_access_services": len(enhanced)}
