@@ -41,6 +41,7 @@ class ImportResult:
     removed: int
     first: dt.date
     last: dt.date
+    removed_holidays: tuple[str, ...] = ()  # "Mon 29 May 2028 Spring bank holiday": what went, for the person to check
 
 
 def parse(data: object) -> dict[dt.date, str]:
@@ -130,7 +131,7 @@ def bank_holidays_import(*, holidays: dict[dt.date, str], actor: Actor, source: 
                 row.save(update_fields=["title", "division"])
                 updated += 1
         result = ImportResult(holidays=len(holidays), added=added, updated=updated, removed=len(gone),
-                              first=first, last=last)
+                              first=first, last=last, removed_holidays=tuple(str(stored[d]) for d in sorted(gone)))
         audit_record(actor=actor, action="triage.bank_holidays.import", allowed=True, object_type="bank_holiday",
                      reason=f"{source}: {len(holidays)} {DIVISION} {first}..{last}; "
                             f"{added} added, {updated} updated, {len(gone)} removed")

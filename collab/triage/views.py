@@ -523,7 +523,8 @@ def bank_holidays_upload(request):
         else:
             r = bank_holidays_import(holidays=holidays, actor=_actor(request), source=f"upload {upload.name}"[:100])
             messages.info(request, f"Imported {r.holidays} bank holidays, {format_date(r.first)} to {format_date(r.last)}: "
-                                   f"{r.added} added, {r.updated} updated, {r.removed} removed")
+                                   f"{r.added} added, {r.updated} updated, {r.removed} removed"
+                                   + (f" ({'; '.join(r.removed_holidays)})" if r.removed_holidays else ""))
             return redirect("triage:bank_holidays")
     errors = error_list(form) + [{"text": t, "href": "#id_file"} for t in extra]
     return _bank_holidays_page(request, form, errors, status=400)

@@ -55,7 +55,9 @@ def test_import_takes_england_and_wales_from_a_govuk_file_and_is_audited(tmp_pat
     # Importing it again changes nothing; a holiday the file drops within its dates goes.
     path = govuk_file(tmp_path, [e for e in EW_2028 if e["date"] != "2028-05-29"])
     call_command("import_bank_holidays", str(path))
-    assert "0 added, 0 updated, 1 removed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 added, 0 updated, 1 removed" in out
+    assert "Removed (not in the file): Mon 29 May 2028 Spring bank holiday" in out
     assert not BankHoliday.objects.filter(date=dt.date(2028, 5, 29)).exists()
 
 

@@ -93,6 +93,11 @@ def test_a_hub_manager_imports_govuks_file_and_the_import_is_audited(client, net
     audit = AuditEvent.objects.get(action="triage.bank_holidays.import")
     assert (audit.user_id, audit.role, audit.channel, audit.outcome) == (manager.user_id, Role.HUB_MANAGER, "web", "allowed")
     assert audit.reason.startswith("upload bank-holidays.json: 8 england-and-wales 2028-01-03..2028-12-26")
+    # A holiday the next file drops within its dates goes, and the message says which
+    r = client.post(UPLOAD, {"file": _upload([e for e in EW_2028 if e["date"] != "2028-05-29"])})
+    assert r.status_code == 302
+    assert ("7 bank holidays, 3 January 2028 to 26 December 2028: 0 added, 0 updated, 1 removed "
+            "(Mon 29 May 2028 Spring bank holiday)") in client.get(PAGE).content.decode()
 
 
 def test_an_upload_with_faults_lists_each_and_writes_nothing(client, net):

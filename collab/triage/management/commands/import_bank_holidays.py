@@ -28,3 +28,5 @@ class Command(BaseCommand):
         self.stdout.write(f"{DIVISION}: {r.holidays} bank holidays, {r.first:%d %b %Y} to {r.last:%d %b %Y}")
         self.stdout.write(self.style.SUCCESS(
             f"Imported {r.holidays} bank holidays: {r.added} added, {r.updated} updated, {r.removed} removed"))
+        for gone in r.removed_holidays:
+            self.stdout.write(f"Removed (not in the file): {gone}")
