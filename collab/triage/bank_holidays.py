@@ -28,9 +28,13 @@ TITLE_MAX = BankHoliday._meta.get_field("title").max_length
 class BankHolidayImportError(ValueError):
     def __init__(self, errors: list[str]):
         self.errors = errors
-        shown = errors[:MAX_ERRORS]
-        more = f"; and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
-        super().__init__("; ".join(shown) + more)
+        super().__init__("; ".join(self.shown))
+
+    @property
+    def shown(self) -> list[str]:
+        """The faults to show a person: the first ``MAX_ERRORS``, then how many more."""
+        more = len(self.errors) - MAX_ERRORS
+        return self.errors[:MAX_ERRORS] + ([f"and {more} more faults"] if more > 0 else [])
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,12 +21,7 @@ from collab.organisations.models import Service
 from collab.patients.access import AccessDenied, Action, access_patient
 from collab.patients.selectors import patient_by_nhs_number
 from collab.triage import selectors, services
-from collab.triage.bank_holidays import (
-    MAX_ERRORS,
-    BankHolidayImportError,
-    bank_holidays_import,
-    read_bytes,
-)
+from collab.triage.bank_holidays import BankHolidayImportError, bank_holidays_import, read_bytes
 from collab.triage.defaults import AWAITING_TRIAGE, RED_FLAGS_111, RED_FLAGS_999
 from collab.triage.forms import (
     BankHolidayFileForm,
@@ -517,9 +512,7 @@ def bank_holidays_upload(request):
         try:
             holidays = read_bytes(upload.read(), name=upload.name)
         except BankHolidayImportError as e:
-            extra = e.errors[:MAX_ERRORS]
-            if len(e.errors) > MAX_ERRORS:
-                extra.append(f"and {len(e.errors) - MAX_ERRORS} more faults")
+            extra = e.shown
         else:
             r = bank_holidays_import(holidays=holidays, actor=_actor(request), source=f"upload {upload.name}"[:100])
             messages.info(request, f"Imported {r.holidays} bank holidays, {format_date(r.first)} to {format_date(r.last)}: "

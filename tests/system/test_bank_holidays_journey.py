@@ -3,22 +3,20 @@ each fault named, GOV.UK's file is imported, and the pages pass axe."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
+from collab.triage.tests.test_bank_holiday_import import _event, govuk_json
 from tests.system.test_journeys import assert_accessible, sign_in_as
 
 pytestmark = [pytest.mark.server]
 
-EW_2029 = [("New Year’s Day", "2029-01-01"), ("Good Friday", "2029-03-30"), ("Easter Monday", "2029-04-02"),
-           ("Christmas Day", "2029-12-25"), ("Boxing Day", "2029-12-26")]
+EW_2029 = [_event("New Year’s Day", "2029-01-01"), _event("Good Friday", "2029-03-30"),
+           _event("Easter Monday", "2029-04-02"), _event("Christmas Day", "2029-12-25"), _event("Boxing Day", "2029-12-26")]
 
 
 def _govuk(events) -> bytes:
-    return json.dumps({"england-and-wales": {"division": "england-and-wales", "events": [
-        {"title": t, "date": d, "notes": "", "bunting": True} for t, d in events]}}).encode()
+    return govuk_json(events).encode()
 
 
 @pytest.mark.browser
@@ -32,7 +30,7 @@ def test_a_hub_manager_imports_govuks_bank_holidays(page, server):
     assert_accessible(page)
 
     # When she chooses a file with a faulty date, it is refused, the fault named, and nothing imported
-    bad = [*EW_2029[:2], ("Easter Monday", "2029-04-31")]
+    bad = [*EW_2029[:2], _event("Easter Monday", "2029-04-31")]
     page.set_input_files("input[type=file][name=file]", {"name": "bank-holidays.json", "mimeType": "application/json", "buffer": _govuk(bad)})
     page.click("button:has-text('Import bank holidays')")
     summary = page.locator(".nhsuk-error-summary")

@@ -19,16 +19,20 @@ def _event(title, date):
     return {"title": title, "date": date, "notes": "", "bunting": True}
 
 
-def govuk_file(tmp_path, england_and_wales_events, name="bank-holidays.json"):
-    """The shape of https://www.gov.uk/bank-holidays.json."""
-    data = {
+def govuk_json(england_and_wales_events) -> str:
+    """The shape of https://www.gov.uk/bank-holidays.json, with Scotland's and Northern Ireland's
+    holidays beside England and Wales's (they must not be imported)."""
+    return json.dumps({
         "england-and-wales": {"division": "england-and-wales", "events": england_and_wales_events},
         "scotland": {"division": "scotland", "events": [_event("2nd January", "2028-01-04"),
                                                         _event("St Andrew’s Day", "2028-11-30")]},
         "northern-ireland": {"division": "northern-ireland", "events": [_event("St Patrick’s Day", "2028-03-17")]},
-    }
+    })
+
+
+def govuk_file(tmp_path, england_and_wales_events, name="bank-holidays.json"):
     path = tmp_path / name
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path.write_text(govuk_json(england_and_wales_events), encoding="utf-8")
     return path
 
 

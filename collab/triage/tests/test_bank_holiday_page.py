@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from collab.accounts.models import Role
+from collab.core.jinja import format_date
 from collab.core.models import AuditEvent
 from collab.core.tests.factories import act_as
 from collab.triage import selectors
@@ -16,7 +17,7 @@ from collab.triage.bank_holidays import BankHolidayImportError, read_bytes
 from collab.triage.forms import BankHolidayFileForm
 from collab.triage.models import BankHoliday
 from collab.triage.tests.factories import hub_role, patient, triaged
-from collab.triage.tests.test_bank_holiday_import import EW_2028, _event
+from collab.triage.tests.test_bank_holiday_import import EW_2028, _event, govuk_json
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +26,7 @@ UPLOAD = "/triage/bank-holidays/import/"
 
 
 def _upload(events, name="bank-holidays.json") -> SimpleUploadedFile:
-    body = json.dumps({"england-and-wales": {"division": "england-and-wales", "events": events},
-                       "scotland": {"division": "scotland", "events": [_event("St Andrew’s Day", "2028-11-30")]}})
-    return SimpleUploadedFile(name, body.encode(), content_type="application/json")
+    return SimpleUploadedFile(name, govuk_json(events).encode(), content_type="application/json")
 
 
 def _only(*days_from_today: int) -> list[dt.date]:
@@ -63,7 +62,7 @@ def test_a_hub_gp_sees_the_coming_holidays_but_cannot_import(client, net):
     text = page.content.decode()
     assert page.status_code == 200
     assert "Holiday 1" in text and "Holiday 2" in text and "Holiday 0" not in text  # the past one is not coming up
-    assert f"Known up to {dates[2].day} {dates[2]:%B %Y}" in text and "running out" not in text
+    assert f"Known up to {format_date(dates[2])}" in text and "running out" not in text
     assert 'enctype="multipart/form-data"' not in text
     assert client.post(UPLOAD, {"file": _upload(EW_2028)}).status_code == 403
     assert sorted(BankHoliday.objects.values_list("date", flat=True)) == dates
@@ -74,7 +73,7 @@ def test_the_page_warns_a_hub_manager_before_the_known_holidays_run_out(client, 
     act_as(client, hub_role(net, Role.HUB_MANAGER))
     text = client.get(PAGE).content.decode()
     assert "Bank holidays are running out" in text
-    assert f"collab knows bank holidays only up to {dates[1].day} {dates[1]:%B %Y}" in text
+    assert f"collab knows bank holidays only up to {format_date(dates[1])}" in text
     assert "A hub manager should import" in text and 'enctype="multipart/form-data"' in text
     BankHoliday.objects.all().delete()
     assert "collab knows no bank holidays." in client.get(PAGE).content.decode()
@@ -114,6 +113,17 @@ def test_an_upload_with_faults_lists_each_and_writes_nothing(client, net):
     assert "This file was refused: nothing was imported" in text and "<title>Error: Bank holidays" in text
     assert set(BankHoliday.objects.values_list("date", "title")) == before  # not even the good events
     assert not AuditEvent.objects.filter(action="triage.bank_holidays.import").exists()
+
+
+def test_a_file_with_many_faults_lists_the_first_20_and_counts_the_rest(client, net):
+    act_as(client, hub_role(net, Role.HUB_MANAGER))
+    r = client.post(UPLOAD, {"file": _upload([_event("Bad", f"2028-13-{d:02d}") for d in range(1, 26)])})
+    text = r.content.decode()
+    assert r.status_code == 400
+    assert "england-and-wales.events[19].date" in text and "england-and-wales.events[20].date" not in text
+    assert "and 5 more faults" in text
+    # The command line's refusal says the same
+    assert str(BankHolidayImportError([f"fault {i}" for i in range(25)])).endswith("fault 19; and 5 more faults")
 
 
 @pytest.mark.parametrize(("upload", "fault"), [
