@@ -32,7 +32,7 @@ demo: setup
 ## test: set everything up (chromium included) and run every test on the database DATABASE_URL names (SQLite if unset);
 ## on SQLite, the tests again at two clock edges (scripts/test-at-clock-edges)
 test: setup
-	scripts/ensure-chromium
+	scripts/ensure-debian-package chromium chromium "the browser tests"
 	$(BIN)/ruff check collab tests conftest.py $(wildcard bench)
 	$(BIN)/collab makemigrations --check --dry-run
 	$(BIN)/python scripts/audit-dependencies

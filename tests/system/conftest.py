@@ -150,7 +150,7 @@ def server(server_db):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    assert os.path.exists(CHROMIUM), "Debian's chromium is required: scripts/ensure-chromium installs it"
+    assert os.path.exists(CHROMIUM), "Debian's chromium is required: make test installs it (scripts/ensure-debian-package)"
     pw = sync_playwright().start()
     b = pw.chromium.launch(
         executable_path=CHROMIUM,
